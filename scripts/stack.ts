@@ -1,0 +1,308 @@
+// The whole emulator as one local process: every worker under workers/ in one Miniflare,
+// configured from its own wrangler.toml merged over the top-level one, each on its own port.
+// Resource Manager, the authority and Graph are served over HTTPS (Azure's SDKs refuse bearer
+// tokens over plain http): TLS is terminated here and the bytes piped to the worker's socket.
+// IMDS is plain HTTP, like the real one. Used by `npm start`, the tests and the bench.
+import { build } from "esbuild";
+import { Miniflare, type WorkerOptions } from "miniflare";
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { request as httpsRequest } from "node:https";
+import { request as httpRequest } from "node:http";
+import { connect, type AddressInfo } from "node:net";
+import { createServer as createTlsServer, type Server as TlsServer } from "node:tls";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parse as parseToml } from "smol-toml";
+import { ensureTls } from "./tls.ts";
+
+export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+
+/** Defaults of the contract's knobs (README, "Configuration"). */
+export const DEFAULTS = {
+  dataDir: ".data",
+  host: "127.0.0.1",
+  ports: { arm: 8443, login: 8444, graph: 8445, imds: 8446, vault: 8447 },
+  adminClientSecret: "mie-well-known-admin-secret-Zm9yLWxvY2FsLXVzZS1vbmx5",
+};
+
+interface WranglerConfig {
+  name: string;
+  main?: string;
+  compatibility_date?: string;
+  compatibility_flags?: string[];
+  vars?: Record<string, string>;
+  durable_objects?: { bindings?: { name: string; class_name: string; script_name?: string }[] };
+  services?: { binding: string; service: string; entrypoint?: string }[];
+}
+
+export interface WorkerConfig extends WranglerConfig {
+  /** Folder name under workers/. */
+  folder: string;
+  dir: string;
+}
+
+/** Each worker's own wrangler.toml with the top-level wrangler.toml merged under it. */
+export function loadWorkerConfigs(): WorkerConfig[] {
+  const base = parseToml(readFileSync(join(ROOT, "wrangler.toml"), "utf8")) as unknown as WranglerConfig;
+  return readdirSync(join(ROOT, "workers"))
+    .filter((folder) => existsSync(join(ROOT, "workers", folder, "wrangler.toml")))
+    .sort()
+    .map((folder) => {
+      const dir = join(ROOT, "workers", folder);
+      const own = parseToml(readFileSync(join(dir, "wrangler.toml"), "utf8")) as unknown as WranglerConfig;
+      return {
+        ...base,
+        ...own,
+        vars: { ...(base.vars ?? {}), ...(own.vars ?? {}) },
+        compatibility_flags: own.compatibility_flags ?? base.compatibility_flags ?? [],
+        folder,
+        dir,
+      };
+    });
+}
+
+/** Bundles a worker as wrangler would, into dist/<folder>/index.js. */
+export async function bundleWorker(worker: WorkerConfig): Promise<string> {
+  const outfile = join(ROOT, "dist", worker.folder, "index.js");
+  await build({
+    entryPoints: [join(worker.dir, worker.main ?? "src/index.ts")],
+    outfile,
+    bundle: true,
+    format: "esm",
+    platform: "browser",
+    conditions: ["workerd", "worker", "browser"],
+    target: "es2022",
+    external: ["cloudflare:*", "node:*"],
+    logLevel: "warning",
+    sourcemap: "linked",
+  });
+  return outfile;
+}
+
+export interface StackOptions {
+  dataDir: string;
+  /** Where the local CA lives (default: <dataDir>/tls). Tests share one CA across servers. */
+  tlsDir?: string;
+  host: string;
+  ports: { arm: number; login: number; graph: number; imds: number; vault: number };
+  tenantId?: string;
+  subscriptionId?: string;
+  adminClientId?: string;
+  adminClientSecret: string;
+  tokenLifetimeSeconds?: string;
+  rbacEnforcement?: string;
+  log?: (line: string) => void;
+}
+
+export interface Endpoints {
+  tenantId: string;
+  subscriptionId: string;
+  arm: string;
+  login: string;
+  graph: string;
+  imds: string;
+  caCertificate: string;
+  admin: { clientId: string; objectId: string; clientSecret: string };
+}
+
+export interface RunningStack {
+  endpoints: Endpoints;
+  stop(): Promise<void>;
+}
+
+/** Reads the contract's MIE_* environment knobs. */
+export function optionsFromEnv(env: NodeJS.ProcessEnv = process.env): StackOptions {
+  const port = (name: string, fallback: number) => (env[name] ? Number(env[name]) : fallback);
+  return {
+    dataDir: resolve(ROOT, env.MIE_DATA_DIR ?? DEFAULTS.dataDir),
+    tlsDir: env.MIE_TLS_DIR ? resolve(ROOT, env.MIE_TLS_DIR) : undefined,
+    host: env.MIE_HOST ?? DEFAULTS.host,
+    ports: {
+      arm: port("MIE_ARM_PORT", DEFAULTS.ports.arm),
+      login: port("MIE_LOGIN_PORT", DEFAULTS.ports.login),
+      graph: port("MIE_GRAPH_PORT", DEFAULTS.ports.graph),
+      imds: port("MIE_IMDS_PORT", DEFAULTS.ports.imds),
+      vault: port("MIE_VAULT_PORT", DEFAULTS.ports.vault),
+    },
+    tenantId: env.MIE_TENANT_ID,
+    subscriptionId: env.MIE_SUBSCRIPTION_ID,
+    adminClientId: env.MIE_ADMIN_CLIENT_ID,
+    adminClientSecret: env.MIE_ADMIN_CLIENT_SECRET ?? DEFAULTS.adminClientSecret,
+    tokenLifetimeSeconds: env.MIE_TOKEN_LIFETIME_SECONDS,
+    rbacEnforcement: env.MIE_RBAC_ENFORCEMENT,
+  };
+}
+
+function urlHost(host: string): string {
+  return host.includes(":") ? `[${host}]` : host;
+}
+
+export async function startStack(options: StackOptions): Promise<RunningStack> {
+  const log = options.log ?? (() => undefined);
+  mkdirSync(options.dataDir, { recursive: true });
+  const endpointsFile = join(options.dataDir, "endpoints.json");
+  rmSync(endpointsFile, { force: true });
+
+  const workers = loadWorkerConfigs();
+  const tls = await ensureTls(options.tlsDir ?? join(options.dataDir, "tls"), options.host);
+  const h = urlHost(options.host);
+  const publicUrls = {
+    ARM_URL: `https://${h}:${options.ports.arm}`,
+    LOGIN_URL: `https://${h}:${options.ports.login}`,
+    GRAPH_URL: `https://${h}:${options.ports.graph}`,
+    IMDS_URL: `http://${h}:${options.ports.imds}`,
+    VAULT_URL: `https://${h}:${options.ports.vault}`,
+  };
+  const overrides: Record<string, string | undefined> = {
+    TENANT_ID: options.tenantId,
+    SUBSCRIPTION_ID: options.subscriptionId,
+    ADMIN_CLIENT_ID: options.adminClientId,
+    TOKEN_LIFETIME_SECONDS: options.tokenLifetimeSeconds,
+    RBAC_ENFORCEMENT: options.rbacEnforcement,
+  };
+
+  const scripts = await Promise.all(workers.map((w) => bundleWorker(w)));
+  const workerOptions: WorkerOptions[] = workers.map((w, i) => {
+    const vars: Record<string, string> = { ...(w.vars ?? {}), ...publicUrls, ADMIN_CLIENT_SECRET: options.adminClientSecret };
+    for (const [k, v] of Object.entries(overrides)) if (v !== undefined) vars[k] = v;
+    // Ids are compared case-insensitively everywhere; keep them lower-case as Azure prints them.
+    for (const k of ["TENANT_ID", "SUBSCRIPTION_ID", "ADMIN_CLIENT_ID"]) if (vars[k]) vars[k] = vars[k]!.toLowerCase();
+    const port = w.folder === "imds" ? options.ports.imds : 0;
+    return {
+      name: w.name,
+      modules: true,
+      scriptPath: scripts[i]!,
+      compatibilityDate: w.compatibility_date,
+      compatibilityFlags: w.compatibility_flags,
+      bindings: vars,
+      durableObjects: Object.fromEntries(
+        (w.durable_objects?.bindings ?? []).map((b) => [b.name, { className: b.class_name, scriptName: b.script_name }]),
+      ),
+      serviceBindings: Object.fromEntries(
+        (w.services ?? []).map((s) => [s.binding, s.entrypoint ? { name: s.service, entrypoint: s.entrypoint } : s.service]),
+      ),
+      unsafeDirectSockets: [{ host: w.folder === "imds" ? options.host : "127.0.0.1", port }],
+    } as WorkerOptions;
+  });
+
+  const mf = new Miniflare({
+    workers: workerOptions,
+    host: "127.0.0.1",
+    port: 0,
+    durableObjectsPersist: join(options.dataDir, "durable-objects"),
+    handleRuntimeStdio(stdout, stderr) {
+      stdout.on("data", (d: Buffer) => log(d.toString().trimEnd()));
+      stderr.on("data", (d: Buffer) => {
+        const text = d.toString().trimEnd();
+        if (text && !/Request\.cf|cf\.json/i.test(text)) log(text);
+      });
+    },
+  });
+  await mf.ready;
+
+  const direct = async (folder: string) => mf.unsafeGetDirectURL(workers.find((w) => w.folder === folder)!.name);
+  const tlsServers: TlsServer[] = [];
+  const servedOverTls: [string, number][] = [
+    ["arm", options.ports.arm],
+    ["aad", options.ports.login],
+  ];
+  for (const [folder, port] of servedOverTls) {
+    const target = await direct(folder);
+    tlsServers.push(await terminateTls(options.host, port, Number(target.port), tls));
+  }
+
+  const tenantId = (overrides.TENANT_ID ?? workers[0]!.vars!.TENANT_ID!).toLowerCase();
+  const subscriptionId = (overrides.SUBSCRIPTION_ID ?? workers[0]!.vars!.SUBSCRIPTION_ID!).toLowerCase();
+  const adminClientId = (overrides.ADMIN_CLIENT_ID ?? workers[0]!.vars!.ADMIN_CLIENT_ID!).toLowerCase();
+  const endpoints: Endpoints = {
+    tenantId,
+    subscriptionId,
+    arm: publicUrls.ARM_URL,
+    login: publicUrls.LOGIN_URL,
+    graph: publicUrls.GRAPH_URL,
+    imds: publicUrls.IMDS_URL,
+    caCertificate: tls.caCertificatePath,
+    admin: { clientId: adminClientId, objectId: await adminObjectId(tenantId, adminClientId), clientSecret: options.adminClientSecret },
+  };
+
+  // Ready when every endpoint answers (the first discovery call also generates the tenant's keys).
+  await probe(`${endpoints.login}/${tenantId}/v2.0/.well-known/openid-configuration`, tls.caCertificatePem, 200);
+  await probe(`${endpoints.arm}/metadata/endpoints?api-version=2022-09-01`, tls.caCertificatePem, 200);
+  await probe(`${endpoints.imds}/metadata/instance`, tls.caCertificatePem, 404);
+
+  const tmp = `${endpointsFile}.${process.pid}.tmp`;
+  writeFileSync(tmp, JSON.stringify(endpoints, null, 2) + "\n");
+  renameSync(tmp, endpointsFile);
+
+  return {
+    endpoints,
+    async stop() {
+      await Promise.all(tlsServers.map((s) => new Promise<void>((r) => s.close(() => r()))));
+      await mf.dispose();
+    },
+  };
+}
+
+/** TLS in front of a worker's plain socket: decrypt, then pipe the bytes through unchanged. */
+function terminateTls(
+  host: string,
+  port: number,
+  targetPort: number,
+  tls: { certificatePem: string; privateKeyPem: string },
+): Promise<TlsServer> {
+  const server = createTlsServer({ cert: tls.certificatePem, key: tls.privateKeyPem, ALPNProtocols: ["http/1.1"] }, (socket) => {
+    const upstream = connect({ host: "127.0.0.1", port: targetPort });
+    upstream.setNoDelay(true);
+    socket.setNoDelay(true);
+    socket.pipe(upstream).pipe(socket);
+    const close = () => {
+      socket.destroy();
+      upstream.destroy();
+    };
+    socket.on("error", close);
+    upstream.on("error", close);
+    socket.on("close", close);
+    upstream.on("close", close);
+  });
+  return new Promise((resolvePromise, reject) => {
+    server.once("error", reject);
+    server.listen(port, host, () => {
+      server.off("error", reject);
+      resolvePromise(server);
+    });
+  });
+}
+
+async function probe(url: string, ca: string, expectedStatus: number): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  let lastError = "";
+  while (Date.now() < deadline) {
+    try {
+      const status = await new Promise<number>((resolvePromise, reject) => {
+        const request = (url.startsWith("https:") ? httpsRequest : httpRequest)(url, { ca, timeout: 10_000 }, (res) => {
+          res.resume();
+          res.on("end", () => resolvePromise(res.statusCode ?? 0));
+        });
+        request.on("error", reject);
+        request.on("timeout", () => request.destroy(new Error("timeout")));
+        request.end();
+      });
+      if (status === expectedStatus) return;
+      lastError = `status ${status}`;
+    } catch (err) {
+      lastError = (err as Error).message;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${url} did not answer as expected: ${lastError}`);
+}
+
+/** Same derivation as shared/seed.ts, so endpoints.json names the admin's object id. */
+export async function adminObjectId(tenantId: string, clientId: string): Promise<string> {
+  const { createHash } = await import("node:crypto");
+  const digest = createHash("sha256").update(["mie-admin-object-id", tenantId, clientId].join("\u0000").toLowerCase()).digest().subarray(0, 16);
+  digest[6] = (digest[6]! & 0x0f) | 0x50;
+  digest[8] = (digest[8]! & 0x3f) | 0x80;
+  const h = digest.toString("hex");
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+}

@@ -1,0 +1,102 @@
+// The contracts of the service bindings between workers. Each worker implements its side as a
+// WorkerEntrypoint; callers see these types through their bindings.
+
+/** A certificate credential as the directory stores it: public parts only. */
+export interface KeyCredentialInput {
+  /** base64 DER */
+  certificate: string;
+  x5t: string;
+  x5tS256: string;
+  notBefore: string;
+  notAfter: string;
+}
+
+export interface ManagedIdentityPrincipalInput {
+  tenantId: string;
+  /** Chosen by Resource Manager so that retries of a half-done operation converge on one principal. */
+  objectId: string;
+  appId: string;
+  displayName: string;
+  /** Azure's form: ["isExplicit=False", "<resource id>"] (True for user-assigned identities). */
+  alternativeNames: string[];
+  credential: KeyCredentialInput;
+}
+
+export interface ServicePrincipalView {
+  id: string;
+  appId: string;
+  displayName: string;
+  servicePrincipalType: "ManagedIdentity" | "Application";
+  alternativeNames: string[];
+  accountEnabled: boolean;
+  createdDateTime: string;
+}
+
+export interface PublicJwk {
+  kty: "RSA";
+  use: "sig";
+  kid: string;
+  x5t: string;
+  n: string;
+  e: string;
+  x5c: string[];
+  issuer?: string;
+}
+
+/** The directory (Azure AD authority) as seen by Resource Manager. */
+export interface DirectoryRpc {
+  createManagedIdentityPrincipal(input: ManagedIdentityPrincipalInput): Promise<ServicePrincipalView>;
+  /** Idempotent: deleting a principal that is already gone is not an error. */
+  deleteServicePrincipal(tenantId: string, objectId: string): Promise<{ deleted: boolean }>;
+  getServicePrincipal(tenantId: string, objectId: string): Promise<ServicePrincipalView | null>;
+  /** The tenant's token-signing keys, public parts only (what the JWKS endpoint publishes). */
+  signingKeys(tenantId: string): Promise<PublicJwk[]>;
+}
+
+/** What IMDS needs to obtain tokens for one identity of a VM. */
+export interface ImdsIdentity {
+  kind: "SystemAssigned" | "UserAssigned";
+  clientId: string;
+  principalId: string;
+  tenantId: string;
+  /** The resource the identity belongs to: the VM for system-assigned, the identity resource for user-assigned (xms_mirid). */
+  resourceId: string;
+  credential: { privateKeyPkcs8: string; x5t: string };
+}
+
+/** The compute section of /metadata/instance, all leaves strings as IMDS serves them. */
+export interface InstanceCompute {
+  azEnvironment: string;
+  location: string;
+  name: string;
+  osType: string;
+  provider: string;
+  resourceGroupName: string;
+  resourceId: string;
+  subscriptionId: string;
+  tags: string;
+  tagsList: { name: string; value: string }[];
+  vmId: string;
+  vmSize: string;
+  zone: string;
+  publisher: string;
+  offer: string;
+  sku: string;
+  version: string;
+  osProfile: { adminUsername: string; computerName: string; disablePasswordAuthentication: string };
+  [key: string]: unknown;
+}
+
+export interface VmImdsConfiguration {
+  vmResourceId: string;
+  compute: InstanceCompute;
+  identities: ImdsIdentity[];
+}
+
+/** The per-VM metadata service as seen by Resource Manager. `endpointKey` is the VM's capability. */
+export interface ImdsRpc {
+  /** Replaces everything IMDS knows about the VM; cached tokens of removed identities are dropped. */
+  configureVm(endpointKey: string, configuration: VmImdsConfiguration): Promise<void>;
+  /** Forgets the VM: its endpoint stops answering and its credentials are erased. */
+  clearVm(endpointKey: string): Promise<void>;
+}

@@ -1,0 +1,157 @@
+// The Azure AD token authority ("login"). HTTP: discovery, JWKS and token endpoints as Azure AD
+// serves them. RPC (DirectoryRpc): what Resource Manager asks of the directory when it creates
+// and deletes managed identities.
+import { WorkerEntrypoint } from "cloudflare:workers";
+import { Hono, type Context } from "hono";
+import { AadError } from "../../../shared/errors/aad";
+import { isGuid } from "../../../shared/guid";
+import { publicBase } from "../../../shared/public-url";
+import type { DirectoryRpc, ManagedIdentityPrincipalInput, PublicJwk, ServicePrincipalView } from "../../../shared/rpc";
+import { discoveryV1, discoveryV2 } from "./discovery";
+import type { AadEnv } from "./env";
+import { viewOf, type ServicePrincipalRecord } from "./service-principal";
+import { handleTokenRequest, knownTenant } from "./token-endpoint";
+import { stubOf } from "../../../shared/durable";
+import type { ServicePrincipalObject } from "./service-principal";
+import type { TenantAuthority } from "./tenant-authority";
+
+export { ServicePrincipalObject } from "./service-principal";
+export { TenantAuthority } from "./tenant-authority";
+
+const app = new Hono<{ Bindings: AadEnv }>();
+
+app.onError((err, c) => {
+  if (err instanceof AadError) {
+    return c.json(err.body(c.req.header("client-request-id") ?? crypto.randomUUID()), err.status as 400);
+  }
+  console.error("aad: unexpected error", err);
+  return c.json(new AadError(500, "server_error", 90033, "A transient error has occurred. Please try again.").body(), 500);
+});
+
+const base = (c: { env: AadEnv; req: { url: string } }) => publicBase(c.env.LOGIN_URL, c.req.url);
+
+/** Discovery for a tenant: "common" and friends keep Azure's {tenantid} placeholder in the issuer. */
+function discoveryTenant(env: AadEnv, tenant: string): string {
+  const lowered = tenant.toLowerCase();
+  if (["common", "organizations", "consumers"].includes(lowered)) return "{tenantid}";
+  try {
+    return knownTenant(env, tenant);
+  } catch (err) {
+    if (err instanceof AadError) throw new AadError(400, "invalid_tenant", err.aadsts, err.message.replace(/^AADSTS\d+: /, ""));
+    throw err;
+  }
+}
+
+app.get("/:tenant/.well-known/openid-configuration", (c) => {
+  const tenant = c.req.param("tenant");
+  return c.json(discoveryV1(base(c), tenant, discoveryTenant(c.env, tenant)));
+});
+app.get("/:tenant/v2.0/.well-known/openid-configuration", (c) => {
+  const tenant = c.req.param("tenant");
+  return c.json(discoveryV2(base(c), tenant, discoveryTenant(c.env, tenant)));
+});
+
+async function jwks(env: AadEnv): Promise<{ keys: PublicJwk[] }> {
+  const tenant = stubOf<TenantAuthority>(env.TENANTS, env.TENANT_ID.toLowerCase());
+  return { keys: await tenant.publicKeys() };
+}
+for (const path of ["/:tenant/discovery/keys", "/:tenant/discovery/v2.0/keys"]) {
+  app.get(path, async (c) => {
+    discoveryTenant(c.env, c.req.param("tenant") ?? "");
+    return c.json(await jwks(c.env));
+  });
+}
+
+async function tokenRoute(c: Context<{ Bindings: AadEnv }>, version: 1 | 2) {
+  const contentType = c.req.header("content-type") ?? "";
+  const form = contentType.toLowerCase().startsWith("application/x-www-form-urlencoded")
+    ? new URLSearchParams(await c.req.text())
+    : new URLSearchParams();
+  const body = await handleTokenRequest({
+    env: c.env,
+    version,
+    tenant: c.req.param("tenant") ?? "",
+    base: base(c),
+    form,
+    authorization: c.req.header("authorization"),
+  });
+  c.header("Cache-Control", "no-store, no-cache");
+  c.header("Pragma", "no-cache");
+  return c.json(body);
+}
+app.post("/:tenant/oauth2/token", (c) => tokenRoute(c, 1));
+app.post("/:tenant/oauth2/v2.0/token", (c) => tokenRoute(c, 2));
+
+app.notFound((c) =>
+  c.json(
+    new AadError(404, "invalid_request", 90010, `The request path '${new URL(c.req.url).pathname}' is not served by this authority.`).body(),
+    404,
+  ),
+);
+
+export default {
+  fetch: app.fetch,
+} satisfies ExportedHandler<AadEnv>;
+
+/** Resource Manager's view of the directory (service binding entrypoint "DirectoryService"). */
+export class DirectoryService extends WorkerEntrypoint<AadEnv> implements DirectoryRpc {
+  /** HTTP through the binding reaches the same routes as the public endpoint (IMDS uses the token endpoint). */
+  override async fetch(request: Request): Promise<Response> {
+    return app.fetch(request, this.env, this.ctx);
+  }
+
+  private tenant(tenantId: string) {
+    knownTenant(this.env, tenantId);
+    return stubOf<TenantAuthority>(this.env.TENANTS, tenantId.toLowerCase());
+  }
+
+  private principal(objectId: string) {
+    if (!isGuid(objectId)) throw new Error(`object id '${objectId}' is not a GUID`);
+    return stubOf<ServicePrincipalObject>(this.env.PRINCIPALS, objectId.toLowerCase());
+  }
+
+  async createManagedIdentityPrincipal(input: ManagedIdentityPrincipalInput): Promise<ServicePrincipalView> {
+    const tenant = this.tenant(input.tenantId);
+    const objectId = input.objectId.toLowerCase();
+    const appId = input.appId.toLowerCase();
+    // Claim the appId first: a principal is only reachable through the index, so a failure
+    // between the two steps leaves nothing usable behind, and a retry with the same ids converges.
+    if (!(await tenant.registerApp(appId, objectId))) {
+      throw new Error(`appId ${appId} already belongs to another principal`);
+    }
+    const record: ServicePrincipalRecord = {
+      id: objectId,
+      appId,
+      tenantId: input.tenantId.toLowerCase(),
+      displayName: input.displayName,
+      servicePrincipalType: "ManagedIdentity",
+      alternativeNames: input.alternativeNames,
+      accountEnabled: true,
+      createdDateTime: new Date().toISOString(),
+      passwordCredentials: [],
+      keyCredentials: [
+        { keyId: crypto.randomUUID(), type: "AsymmetricX509Cert", usage: "Verify", ...input.credential },
+      ],
+    };
+    const { record: stored } = await this.principal(objectId).create(record);
+    return viewOf(stored);
+  }
+
+  async deleteServicePrincipal(tenantId: string, objectId: string): Promise<{ deleted: boolean }> {
+    const tenant = this.tenant(tenantId);
+    const removed = await this.principal(objectId).delete();
+    if (removed) await tenant.unregisterApp(removed.appId, removed.id);
+    return { deleted: removed !== null };
+  }
+
+  async getServicePrincipal(tenantId: string, objectId: string): Promise<ServicePrincipalView | null> {
+    this.tenant(tenantId);
+    const record = await this.principal(objectId).get();
+    return record ? viewOf(record) : null;
+  }
+
+  async signingKeys(tenantId: string): Promise<PublicJwk[]> {
+    return this.tenant(tenantId).publicKeys();
+  }
+}
+

@@ -1,0 +1,64 @@
+// One Durable Object per service principal, keyed by its object id. It holds the principal's
+// credentials; nothing outside the authority ever reads a secret hash or a key credential.
+import { DurableObject } from "cloudflare:workers";
+import type { KeyCredentialInput, ServicePrincipalView } from "../../../shared/rpc";
+import type { AadEnv } from "./env";
+
+export interface PasswordCredential {
+  keyId: string;
+  displayName: string | null;
+  hint: string;
+  secretHash: string;
+  startDateTime: string;
+  endDateTime: string;
+}
+
+export interface KeyCredential extends KeyCredentialInput {
+  keyId: string;
+  type: "AsymmetricX509Cert";
+  usage: "Verify";
+}
+
+export interface ServicePrincipalRecord extends ServicePrincipalView {
+  tenantId: string;
+  passwordCredentials: PasswordCredential[];
+  keyCredentials: KeyCredential[];
+}
+
+const RECORD = "principal";
+
+export class ServicePrincipalObject extends DurableObject<AadEnv> {
+  async get(): Promise<ServicePrincipalRecord | null> {
+    return (await this.ctx.storage.get<ServicePrincipalRecord>(RECORD)) ?? null;
+  }
+
+  /** Creates the principal, or returns it unchanged when the same object id is created again. */
+  async create(record: ServicePrincipalRecord): Promise<{ record: ServicePrincipalRecord; created: boolean }> {
+    const existing = await this.get();
+    if (existing) return { record: existing, created: false };
+    await this.ctx.storage.put(RECORD, record);
+    return { record, created: true };
+  }
+
+  async replace(record: ServicePrincipalRecord): Promise<void> {
+    await this.ctx.storage.put(RECORD, record);
+  }
+
+  async delete(): Promise<ServicePrincipalRecord | null> {
+    const existing = await this.get();
+    await this.ctx.storage.deleteAll();
+    return existing;
+  }
+}
+
+export function viewOf(record: ServicePrincipalRecord): ServicePrincipalView {
+  return {
+    id: record.id,
+    appId: record.appId,
+    displayName: record.displayName,
+    servicePrincipalType: record.servicePrincipalType,
+    alternativeNames: record.alternativeNames,
+    accountEnabled: record.accountEnabled,
+    createdDateTime: record.createdDateTime,
+  };
+}

@@ -1,0 +1,136 @@
+// One Durable Object per tenant, keyed by tenant id. It owns the tenant's token-signing key
+// (generated once, kept forever, so tokens issued before a restart still verify: the openauth
+// pattern of persisted keys with the JWKS derived from them) and the appId → objectId index
+// the token endpoint resolves clients through. It also seeds the tenant's admin principal.
+import { DurableObject } from "cloudflare:workers";
+import { createSelfSignedCertificate } from "../../../shared/certificates";
+import { sha256Hex } from "../../../shared/encoding";
+import type { PublicJwk } from "../../../shared/rpc";
+import { adminObjectId } from "../../../shared/seed";
+import type { AadEnv } from "./env";
+import type { ServicePrincipalRecord } from "./service-principal";
+import { stubOf } from "../../../shared/durable";
+import type { ServicePrincipalObject } from "./service-principal";
+
+export interface SigningKey {
+  kid: string;
+  x5t: string;
+  privateKeyPkcs8: string;
+  certificate: string;
+  n: string;
+  e: string;
+  created: string;
+}
+
+export class TenantAuthority extends DurableObject<AadEnv> {
+  private keys: SigningKey[] = [];
+
+  constructor(ctx: DurableObjectState, env: AadEnv) {
+    super(ctx, env);
+    ctx.blockConcurrencyWhile(async () => {
+      this.keys = (await ctx.storage.get<SigningKey[]>("signingKeys")) ?? [];
+      if (this.keys.length === 0) {
+        this.keys = [await generateSigningKey()];
+        await ctx.storage.put("signingKeys", this.keys);
+      }
+      await this.seedAdmin();
+    });
+  }
+
+  async signingKey(): Promise<SigningKey> {
+    return this.keys[this.keys.length - 1]!;
+  }
+
+  async publicKeys(): Promise<PublicJwk[]> {
+    return this.keys.map((k) => ({
+      kty: "RSA",
+      use: "sig",
+      kid: k.kid,
+      x5t: k.x5t,
+      n: k.n,
+      e: k.e,
+      x5c: [k.certificate],
+    }));
+  }
+
+  async lookupApp(appId: string): Promise<string | null> {
+    return (await this.ctx.storage.get<string>(appKey(appId))) ?? null;
+  }
+
+  /** Claims an appId for a principal. False when another principal already holds it. */
+  async registerApp(appId: string, objectId: string): Promise<boolean> {
+    const holder = await this.lookupApp(appId);
+    if (holder && holder !== objectId) return false;
+    await this.ctx.storage.put(appKey(appId), objectId);
+    return true;
+  }
+
+  async unregisterApp(appId: string, objectId: string): Promise<void> {
+    const holder = await this.lookupApp(appId);
+    if (holder === objectId) await this.ctx.storage.delete(appKey(appId));
+  }
+
+  /**
+   * The seeded admin: an application principal with the well-known development secret. The
+   * secret is re-read from the environment on every start so rotating it needs only a restart.
+   */
+  private async seedAdmin(): Promise<void> {
+    const tenantId = this.env.TENANT_ID.toLowerCase();
+    const appId = this.env.ADMIN_CLIENT_ID.toLowerCase();
+    const objectId = await adminObjectId(tenantId, appId);
+    const secret = this.env.ADMIN_CLIENT_SECRET;
+    const principal = stubOf<ServicePrincipalObject>(this.env.PRINCIPALS, objectId);
+    const existing = await principal.get();
+    const secretHash = secret ? await sha256Hex(secret) : null;
+    const now = new Date().toISOString();
+    const passwordCredentials = secretHash
+      ? [
+          {
+            keyId: await adminObjectId(tenantId, `${appId}/secret`),
+            displayName: "well-known development secret",
+            hint: secret!.slice(0, 3),
+            secretHash,
+            startDateTime: existing?.createdDateTime ?? now,
+            endDateTime: "2299-12-31T00:00:00Z",
+          },
+        ]
+      : [];
+    if (!existing || existing.passwordCredentials[0]?.secretHash !== secretHash) {
+      const record: ServicePrincipalRecord = {
+        id: objectId,
+        appId,
+        tenantId,
+        displayName: "mie-admin",
+        servicePrincipalType: "Application",
+        alternativeNames: [],
+        accountEnabled: true,
+        createdDateTime: existing?.createdDateTime ?? now,
+        passwordCredentials,
+        keyCredentials: existing?.keyCredentials ?? [],
+      };
+      await principal.replace(record);
+    }
+    await this.ctx.storage.put(appKey(appId), objectId);
+  }
+}
+
+function appKey(appId: string): string {
+  return `app:${appId.toLowerCase()}`;
+}
+
+async function generateSigningKey(): Promise<SigningKey> {
+  const credential = await createSelfSignedCertificate("accounts.emulator.local", 3650);
+  const der = Uint8Array.from(atob(credential.privateKeyPkcs8), (c) => c.charCodeAt(0));
+  const key = await crypto.subtle.importKey("pkcs8", der, { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" }, true, ["sign"]);
+  const jwk = (await crypto.subtle.exportKey("jwk", key)) as JsonWebKey;
+  return {
+    // Azure uses the certificate's SHA-1 thumbprint as both kid and x5t of v1 tokens.
+    kid: credential.x5t,
+    x5t: credential.x5t,
+    privateKeyPkcs8: credential.privateKeyPkcs8,
+    certificate: credential.certificate,
+    n: jwk.n!,
+    e: jwk.e!,
+    created: new Date().toISOString(),
+  };
+}

@@ -1,0 +1,174 @@
+// The client-credentials grant on /{tenant}/oauth2/token (v1) and /{tenant}/oauth2/v2.0/token (v2):
+// who is asking (client id → principal), how they prove it (secret or signed assertion), and for
+// which resource. Checks run in the order Azure AD reports them.
+import { base64Decode, sha256Hex, timingSafeEqual } from "../../../shared/encoding";
+import { AadErrors } from "../../../shared/errors/aad";
+import { isGuid } from "../../../shared/guid";
+import { verifyClientAssertion } from "./client-assertion";
+import type { AadEnv } from "./env";
+import { isKnownResource } from "./resources";
+import type { ServicePrincipalRecord } from "./service-principal";
+import { mintAccessToken } from "./token-minting";
+import { stubOf } from "../../../shared/durable";
+import type { ServicePrincipalObject } from "./service-principal";
+import type { TenantAuthority } from "./tenant-authority";
+
+export const JWT_BEARER = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+const APP_TOKEN_LIFETIME = 3599;
+
+export interface TokenEndpointContext {
+  env: AadEnv;
+  version: 1 | 2;
+  tenant: string;
+  /** Public base URL of the authority, for the audience an assertion must name. */
+  base: string;
+  form: URLSearchParams;
+  authorization: string | undefined;
+}
+
+export function knownTenant(env: AadEnv, tenant: string): string {
+  const normalized = tenant.toLowerCase();
+  if (normalized === env.TENANT_ID.toLowerCase()) return normalized;
+  if (!isGuid(tenant) && !/^[a-z0-9-]+(\.[a-z0-9-]+)+$/i.test(tenant) && !["common", "organizations", "consumers"].includes(normalized)) {
+    throw AadErrors.tenantIdentifierInvalid(tenant);
+  }
+  throw AadErrors.tenantNotFound(tenant);
+}
+
+export async function handleTokenRequest(ctx: TokenEndpointContext): Promise<Record<string, unknown>> {
+  const { env, form } = ctx;
+  const tenantId = knownTenant(env, ctx.tenant);
+
+  const basic = parseBasic(ctx.authorization);
+  const grantType = form.get("grant_type");
+  if (!grantType) throw AadErrors.missingParameter("grant_type");
+  if (grantType !== "client_credentials") throw AadErrors.unsupportedGrantType(grantType);
+  const clientId = form.get("client_id") ?? basic?.clientId;
+  if (!clientId) throw AadErrors.missingParameter("client_id");
+
+  const audience = requestedAudience(ctx);
+  if (!isKnownResource(audience)) throw AadErrors.resourceNotFound(audience, tenantId);
+
+  const tenant = stubOf<TenantAuthority>(env.TENANTS, tenantId);
+  const objectId = await tenant.lookupApp(clientId);
+  const principal = objectId
+    ? await stubOf<ServicePrincipalObject>(env.PRINCIPALS, objectId).get()
+    : null;
+  if (!principal || !principal.accountEnabled) throw AadErrors.applicationNotFound(clientId, tenantId);
+
+  const secret = form.get("client_secret") ?? basic?.secret;
+  const assertion = form.get("client_assertion");
+  let appidacr: "1" | "2";
+  let extraClaims: Record<string, string> = {};
+  if (assertion) {
+    const assertionType = form.get("client_assertion_type");
+    if (!assertionType) throw AadErrors.missingParameter("client_assertion_type");
+    if (assertionType !== JWT_BEARER) throw AadErrors.invalidAssertionType(assertionType);
+    const claims = await verifyClientAssertion(assertion, principal, {
+      tenantId,
+      acceptedAudiences: tokenEndpointAudiences(ctx.base, ctx.tenant, tenantId),
+    });
+    appidacr = "2";
+    extraClaims = managedIdentityClaims(principal, claims);
+  } else if (secret !== undefined && secret !== null) {
+    await verifySecret(principal, secret);
+    appidacr = "1";
+  } else {
+    throw AadErrors.missingCredential();
+  }
+
+  const configured = Number(env.TOKEN_LIFETIME_SECONDS) || 86400;
+  const lifetimeSeconds =
+    principal.servicePrincipalType === "ManagedIdentity" ? configured : Math.min(APP_TOKEN_LIFETIME, configured);
+  const key = await tenant.signingKey();
+  const issued = await mintAccessToken(key, {
+    tenantId,
+    audience,
+    objectId: principal.id,
+    appId: principal.appId,
+    appidacr,
+    lifetimeSeconds,
+    extraClaims,
+  });
+  const expiresIn = issued.expiresOn - issued.issuedAt;
+  if (ctx.version === 2) {
+    return { token_type: "Bearer", expires_in: expiresIn, ext_expires_in: expiresIn, access_token: issued.accessToken };
+  }
+  return {
+    token_type: "Bearer",
+    expires_in: String(expiresIn),
+    ext_expires_in: String(expiresIn),
+    expires_on: String(issued.expiresOn),
+    not_before: String(issued.notBefore),
+    resource: audience,
+    access_token: issued.accessToken,
+  };
+}
+
+/** v1 names a resource; v2 names exactly one `{resource}/.default` scope. */
+function requestedAudience(ctx: TokenEndpointContext): string {
+  const { form } = ctx;
+  if (ctx.version === 1) {
+    const resource = form.get("resource");
+    if (!resource) throw AadErrors.missingParameter("resource");
+    return resource;
+  }
+  if (form.has("resource")) throw AadErrors.resourceNotSupportedOnV2();
+  const scope = form.get("scope");
+  if (!scope) throw AadErrors.missingParameter("scope");
+  const scopes = scope.split(/\s+/).filter(Boolean);
+  const defaults = scopes.filter((s) => s.endsWith("/.default"));
+  if (defaults.length !== 1 || scopes.length !== 1) {
+    if (defaults.length > 1) throw AadErrors.multipleResources();
+    throw AadErrors.invalidScopeV2(scope);
+  }
+  return defaults[0]!.slice(0, -"/.default".length);
+}
+
+async function verifySecret(principal: ServicePrincipalRecord, secret: string): Promise<void> {
+  // A managed identity is "locked to only be used with Azure resources": no secret ever works.
+  if (principal.servicePrincipalType === "ManagedIdentity") throw AadErrors.secretNotAllowedForManagedIdentity(principal.appId);
+  const hash = await sha256Hex(secret);
+  const now = Date.now();
+  const match = principal.passwordCredentials.some(
+    (credential) =>
+      timingSafeEqual(credential.secretHash, hash) &&
+      Date.parse(credential.startDateTime) - 300_000 <= now &&
+      now < Date.parse(credential.endDateTime),
+  );
+  if (!match) throw AadErrors.invalidClientSecret(principal.appId);
+}
+
+/** xms_mirid names the resource the identity belongs to; xms_az_rid the VM using a user-assigned one. */
+function managedIdentityClaims(principal: ServicePrincipalRecord, assertionClaims: Record<string, unknown>): Record<string, string> {
+  if (principal.servicePrincipalType !== "ManagedIdentity") return {};
+  const claims: Record<string, string> = {};
+  const resourceId = principal.alternativeNames.find((name) => name.startsWith("/"));
+  if (resourceId) claims.xms_mirid = resourceId;
+  const hostResource = assertionClaims.xms_az_rid;
+  if (typeof hostResource === "string" && hostResource.startsWith("/subscriptions/")) claims.xms_az_rid = hostResource;
+  return claims;
+}
+
+function tokenEndpointAudiences(base: string, tenantInPath: string, tenantId: string): string[] {
+  const bases = [base, "https://login.microsoftonline.com"];
+  const tenants = [...new Set([tenantInPath, tenantId])];
+  return bases.flatMap((b) =>
+    tenants.flatMap((t) => [`${b}/${t}/oauth2/token`, `${b}/${t}/oauth2/v2.0/token`]),
+  );
+}
+
+function parseBasic(header: string | undefined): { clientId: string; secret: string } | null {
+  if (!header?.toLowerCase().startsWith("basic ")) return null;
+  try {
+    const decoded = new TextDecoder().decode(base64Decode(header.slice(6).trim()));
+    const colon = decoded.indexOf(":");
+    if (colon < 0) return null;
+    return {
+      clientId: decodeURIComponent(decoded.slice(0, colon)),
+      secret: decodeURIComponent(decoded.slice(colon + 1)),
+    };
+  } catch {
+    return null;
+  }
+}

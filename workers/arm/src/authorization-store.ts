@@ -1,0 +1,116 @@
+// The tenant's role assignments, in one Durable Object keyed by tenant id, indexed by principal
+// and by scope so that a check reads only the caller's own assignments: its cost does not grow
+// with the number of assignments in the tenant. Evaluation happens here, next to the data.
+import { DurableObject } from "cloudflare:workers";
+import { resourceKey, scopeContains, subscriptionScope } from "../../../shared/resource-id";
+import { adminObjectId, adminOwnerAssignmentName } from "../../../shared/seed";
+import type { ArmEnv } from "./env";
+import { builtInRole, builtInRoleByName, roleGrants, type RoleDefinitionData } from "./role-definitions";
+
+export interface RoleAssignmentRecord {
+  name: string;
+  scope: string;
+  principalId: string;
+  principalType: string;
+  roleDefinitionId: string;
+  description: string | null;
+  condition: string | null;
+  conditionVersion: string | null;
+  createdOn: string;
+  updatedOn: string;
+  createdBy: string | null;
+  updatedBy: string | null;
+}
+
+export interface AccessDecision {
+  allowed: boolean;
+}
+
+export class AuthorizationStore extends DurableObject<ArmEnv> {
+  private readonly sql: SqlStorage;
+
+  constructor(ctx: DurableObjectState, env: ArmEnv) {
+    super(ctx, env);
+    this.sql = ctx.storage.sql;
+    ctx.blockConcurrencyWhile(async () => {
+      this.sql.exec(`CREATE TABLE IF NOT EXISTS role_assignments (
+        name TEXT PRIMARY KEY,
+        scope TEXT NOT NULL,
+        scope_key TEXT NOT NULL,
+        principal_id TEXT NOT NULL,
+        role_definition_id TEXT NOT NULL,
+        record TEXT NOT NULL
+      )`);
+      this.sql.exec("CREATE INDEX IF NOT EXISTS by_principal ON role_assignments (principal_id)");
+      this.sql.exec("CREATE INDEX IF NOT EXISTS by_scope ON role_assignments (scope_key)");
+      await this.seedAdmin();
+    });
+  }
+
+  /** The seeded admin holds Owner on the subscription, as the contract promises. */
+  private async seedAdmin(): Promise<void> {
+    const principalId = await adminObjectId(this.env.TENANT_ID.toLowerCase(), this.env.ADMIN_CLIENT_ID.toLowerCase());
+    const scope = subscriptionScope(this.env.SUBSCRIPTION_ID);
+    const name = await adminOwnerAssignmentName(this.env.SUBSCRIPTION_ID, principalId);
+    if (this.get(name)) return;
+    const now = new Date().toISOString();
+    this.insert({
+      name,
+      scope,
+      principalId,
+      principalType: "ServicePrincipal",
+      roleDefinitionId: builtInRoleByName("Owner")!.name,
+      description: "Seeded: the emulator's admin principal",
+      condition: null,
+      conditionVersion: null,
+      createdOn: now,
+      updatedOn: now,
+      createdBy: null,
+      updatedBy: null,
+    });
+  }
+
+  get(name: string): RoleAssignmentRecord | null {
+    const row = this.sql.exec<{ record: string }>("SELECT record FROM role_assignments WHERE name = ?", name.toLowerCase()).toArray()[0];
+    return row ? (JSON.parse(row.record) as RoleAssignmentRecord) : null;
+  }
+
+  insert(record: RoleAssignmentRecord): void {
+    this.sql.exec(
+      "INSERT OR REPLACE INTO role_assignments (name, scope, scope_key, principal_id, role_definition_id, record) VALUES (?, ?, ?, ?, ?, ?)",
+      record.name.toLowerCase(),
+      record.scope,
+      resourceKey(record.scope),
+      record.principalId.toLowerCase(),
+      record.roleDefinitionId.toLowerCase(),
+      JSON.stringify(record),
+    );
+  }
+
+  remove(name: string): RoleAssignmentRecord | null {
+    const existing = this.get(name);
+    if (existing) this.sql.exec("DELETE FROM role_assignments WHERE name = ?", name.toLowerCase());
+    return existing;
+  }
+
+  assignmentsOf(principalId: string): RoleAssignmentRecord[] {
+    return this.sql
+      .exec<{ record: string }>("SELECT record FROM role_assignments WHERE principal_id = ?", principalId.toLowerCase())
+      .toArray()
+      .map((row) => JSON.parse(row.record) as RoleAssignmentRecord);
+  }
+
+  roleDefinition(guid: string): RoleDefinitionData | undefined {
+    return builtInRole(guid);
+  }
+
+  /** Whether the principal may perform `action` (or data action) at `scope`, through any assignment at or above it. */
+  async checkAccess(principalId: string, action: string, scope: string, kind: "action" | "dataAction" = "action"): Promise<AccessDecision> {
+    for (const assignment of this.assignmentsOf(principalId)) {
+      if (!scopeContains(assignment.scope, scope)) continue;
+      const role = this.roleDefinition(assignment.roleDefinitionId);
+      if (role && roleGrants(role, action, kind)) return { allowed: true };
+    }
+    return { allowed: false };
+  }
+}

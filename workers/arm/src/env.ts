@@ -1,0 +1,17 @@
+import type { DirectoryRpc, ImdsRpc } from "../../../shared/rpc";
+
+export interface ArmEnv {
+  RESOURCES: DurableObjectNamespace;
+  VIRTUAL_MACHINES: DurableObjectNamespace;
+  SUBSCRIPTIONS: DurableObjectNamespace;
+  AUTHORIZATION: DurableObjectNamespace;
+  AAD: Fetcher & DirectoryRpc;
+  IMDS: Fetcher & ImdsRpc;
+  TENANT_ID: string;
+  SUBSCRIPTION_ID: string;
+  ADMIN_CLIENT_ID: string;
+  RBAC_ENFORCEMENT: string;
+  ARM_URL?: string;
+  LOGIN_URL?: string;
+  IMDS_URL?: string;
+}

@@ -1,0 +1,78 @@
+// Azure Resource Manager. Every request is authenticated (a bearer token of our authority),
+// parsed into the resource it addresses, checked against api-versions, and authorized through
+// the one RBAC seam before any state is touched.
+import { Hono } from "hono";
+import { ArmError, ArmErrors, armChallenge } from "../../../shared/errors/arm";
+import { publicBase } from "../../../shared/public-url";
+import { collapseSlashes, parseArmPath, type ArmPath } from "../../../shared/resource-id";
+import type { ArmRequest } from "./arm-request";
+import { authenticate, type Caller } from "./authentication";
+import type { ArmEnv } from "./env";
+import { handleResourceGroups } from "./resource-groups";
+import { handleSubscriptions } from "./subscriptions";
+import { handleVirtualMachines } from "./virtual-machine-routes";
+
+export { AuthorizationStore } from "./authorization-store";
+export { ResourceObject } from "./resource-object";
+export { SubscriptionIndex } from "./subscription-index";
+export { VirtualMachineObject } from "./virtual-machine-object";
+
+const app = new Hono<{ Bindings: ArmEnv; Variables: { caller: Caller } }>();
+
+app.onError((err, c) => {
+  const error = err instanceof ArmError ? err : null;
+  if (!error) console.error("arm: unexpected error", err);
+  const armError = error ?? new ArmError(500, "InternalServerError", "An unexpected error occurred while processing the request.");
+  const headers: Record<string, string> = { "content-type": "application/json; charset=utf-8" };
+  if (armError.status === 401) {
+    headers["WWW-Authenticate"] = armChallenge(`${publicBase(c.env.LOGIN_URL, "https://login.microsoftonline.com/")}/${c.env.TENANT_ID}`, armError);
+  }
+  return new Response(c.req.method === "HEAD" ? null : JSON.stringify(armError.body()), { status: armError.status, headers });
+});
+
+app.use("*", async (c, next) => {
+  const requestId = crypto.randomUUID();
+  await next();
+  c.res.headers.set("x-ms-request-id", requestId);
+  c.res.headers.set("x-ms-correlation-request-id", c.req.header("x-ms-correlation-request-id") ?? requestId);
+  if (c.req.header("x-ms-return-client-request-id")?.toLowerCase() === "true") {
+    const clientRequestId = c.req.header("x-ms-client-request-id");
+    if (clientRequestId) c.res.headers.set("x-ms-client-request-id", clientRequestId);
+  }
+});
+
+/** Cloud metadata (`az cloud register`, SDK endpoint discovery): the only anonymous route. */
+app.get("/metadata/endpoints", (c) => {
+  const arm = publicBase(c.env.ARM_URL, c.req.url);
+  const login = publicBase(c.env.LOGIN_URL, c.req.url);
+  return c.json({
+    galleryEndpoint: `${arm}/`,
+    graphEndpoint: "https://graph.windows.net/",
+    portalEndpoint: `${arm}/`,
+    authentication: {
+      loginEndpoint: `${login}/`,
+      audiences: ["https://management.core.windows.net/", "https://management.azure.com/"],
+    },
+  });
+});
+
+app.all("*", async (c) => {
+  const caller = await authenticate(c.env, c.req.header("authorization"));
+  const url = new URL(c.req.url);
+  const path = parseArmPath(collapseSlashes(url.pathname));
+  const request: ArmRequest = { raw: c.req.raw, env: c.env, method: c.req.method, path, query: url.searchParams, caller };
+  const response =
+    (await handleSubscriptions(request)) ??
+    (await handleResourceGroups(request)) ??
+    (await handleVirtualMachines(request));
+  if (response) return response;
+  throw unroutable(path);
+});
+
+function unroutable(path: ArmPath): ArmError {
+  if (!path.subscriptionId && path.segments[0]?.toLowerCase() !== "providers") return ArmErrors.missingSubscription();
+  if (path.namespace) return ArmErrors.invalidResourceType(`${path.namespace}/${path.types.join("/")}`);
+  return new ArmError(404, "NotFound", `The requested path '/${path.segments.join("/")}' is not served by this Resource Manager.`);
+}
+
+export default { fetch: app.fetch } satisfies ExportedHandler<ArmEnv>;

@@ -1,0 +1,155 @@
+// The per-VM Instance Metadata Service. Every VM has its own base /vms/{endpointKey}; under it
+// the paths of the real IMDS. Paths are matched case-insensitively (msal-node lower-cases the
+// whole URL) and the token path accepts msal-node's trailing slash.
+import { WorkerEntrypoint } from "cloudflare:workers";
+import { Hono, type Context } from "hono";
+import { IMDS_NEWEST_VERSIONS, ImdsError, ImdsErrors } from "../../../shared/errors/imds";
+import type { ImdsRpc, VmImdsConfiguration } from "../../../shared/rpc";
+import type { ImdsEnv } from "./env";
+import { IDENTITY_API_VERSIONS, INSTANCE_API_VERSIONS, asText, instanceDocument, navigate } from "./instance-metadata";
+import { stubOf } from "../../../shared/durable";
+import type { VmMetadataHost } from "./vm-host";
+
+export { VmMetadataHost } from "./vm-host";
+
+const ENDPOINT_KEY = /^[0-9a-f]{40}$/;
+const VM_PATH = /^\/vms\/([^/]+)(\/.*)?$/i;
+
+const app = new Hono<{ Bindings: ImdsEnv }>();
+
+app.onError((err, c) => {
+  if (err instanceof ImdsError) return imdsJson(c, err.body(), err.status);
+  console.error("imds: unexpected error", err);
+  return imdsJson(c, ImdsErrors.upstream("Internal error in the metadata service.").body(), 500);
+});
+
+function imdsJson(c: Context, body: unknown, status: number): Response {
+  return new Response(JSON.stringify(body), {
+    status,
+    headers: { "content-type": "application/json; charset=utf-8", server: "IMDS/150.870.65.1544" },
+  });
+}
+
+function host(env: ImdsEnv, endpointKey: string) {
+  return stubOf<VmMetadataHost>(env.VM_HOSTS, endpointKey);
+}
+
+/** Query parameters, refusing duplicates as IMDS does ("Requests with duplicate query parameter names will be rejected"). */
+function queryOf(url: URL): Map<string, string> {
+  const query = new Map<string, string>();
+  for (const [name, value] of url.searchParams) {
+    const key = name.toLowerCase();
+    if (query.has(key)) throw ImdsErrors.duplicateQuery(name);
+    query.set(key, value);
+  }
+  return query;
+}
+
+/** What real IMDS demands of every request: no proxy in between, and the Metadata header. */
+function guard(c: Context): void {
+  if (c.req.header("x-forwarded-for") !== undefined) throw ImdsErrors.forwardedRequest();
+  if (c.req.header("metadata") !== "true") throw ImdsErrors.metadataHeaderMissing();
+}
+
+app.all("*", async (c) => {
+  const url = new URL(c.req.url);
+  const match = VM_PATH.exec(url.pathname.replace(/\/{2,}/g, "/"));
+  if (!match) throw ImdsErrors.notFound();
+  const endpointKey = match[1]!.toLowerCase();
+  const rest = (match[2] ?? "/").toLowerCase().replace(/\/+$/, "");
+  if (!ENDPOINT_KEY.test(endpointKey)) throw ImdsErrors.notFound();
+
+  if (rest === "/metadata/identity/oauth2/token") {
+    if (c.req.method !== "GET") throw ImdsErrors.methodNotAllowed();
+    guard(c);
+    return tokenResponse(c, endpointKey, queryOf(url));
+  }
+  if (rest === "/metadata/identity/info") {
+    if (c.req.method !== "GET") throw ImdsErrors.methodNotAllowed();
+    guard(c);
+    const query = queryOf(url);
+    identityApiVersion(query);
+    const config = await host(c.env, endpointKey).instance();
+    if (!config) throw ImdsErrors.identityNotFound();
+    const tenantId = config.identities[0]?.tenantId;
+    if (!tenantId) throw ImdsErrors.identityNotFound();
+    return imdsJson(c, { tenantId }, 200);
+  }
+  if (rest === "/metadata/instance" || rest.startsWith("/metadata/instance/")) {
+    if (c.req.method !== "GET") throw ImdsErrors.methodNotAllowed();
+    guard(c);
+    return instanceResponse(c, endpointKey, rest.slice("/metadata/instance".length), queryOf(url));
+  }
+  throw ImdsErrors.notFound();
+});
+
+function identityApiVersion(query: Map<string, string>): void {
+  const version = query.get("api-version");
+  if (!version) throw ImdsErrors.apiVersionMissing();
+  if (!IDENTITY_API_VERSIONS.includes(version)) throw ImdsErrors.apiVersionInvalid(version);
+}
+
+async function tokenResponse(c: Context<{ Bindings: ImdsEnv }>, endpointKey: string, query: Map<string, string>) {
+  identityApiVersion(query);
+  const resource = query.get("resource");
+  if (!resource) throw ImdsErrors.resourceMissing();
+  const clientId = query.get("client_id") || undefined;
+  const objectId = query.get("object_id") || query.get("principal_id") || undefined;
+  const resourceId = query.get("msi_res_id") || query.get("mi_res_id") || undefined;
+  if ([clientId, objectId, resourceId].filter(Boolean).length > 1) throw ImdsErrors.conflictingSelectors();
+  const result = await host(c.env, endpointKey).getToken({
+    resource,
+    selector: { clientId, objectId, resourceId },
+    bypassCache: query.get("bypass_cache") === "true",
+  });
+  if (!result.ok) return imdsJson(c, { error: result.error, error_description: result.description }, result.status);
+  return imdsJson(c, result.body, 200);
+}
+
+async function instanceResponse(
+  c: Context<{ Bindings: ImdsEnv }>,
+  endpointKey: string,
+  subPath: string,
+  query: Map<string, string>,
+) {
+  const version = query.get("api-version");
+  if (!version || !INSTANCE_API_VERSIONS.includes(version)) {
+    return imdsJson(
+      c,
+      {
+        error: "Bad request. api-version is invalid or was not specified in the request. For more information refer to aka.ms/azureimds",
+        "newest-versions": IMDS_NEWEST_VERSIONS,
+      },
+      400,
+    );
+  }
+  const config = await host(c.env, endpointKey).instance();
+  if (!config) throw ImdsErrors.notFound();
+  const segments = subPath.split("/").filter(Boolean);
+  const node = navigate(instanceDocument(config), segments);
+  if (!node.found) throw ImdsErrors.notFound();
+  const format = query.get("format") ?? "json";
+  if (format === "text") {
+    return new Response(asText(node.value), { headers: { "content-type": "text/plain; charset=utf-8" } });
+  }
+  if (format !== "json") throw new ImdsError(400, "invalid_request", `Invalid format '${format}'. Use json or text`);
+  if (node.value === null || typeof node.value !== "object") {
+    throw new ImdsError(400, "invalid_request", "Bad request. Leaf nodes are only served with format=text");
+  }
+  return imdsJson(c, node.value, 200);
+}
+
+export default { fetch: app.fetch } satisfies ExportedHandler<ImdsEnv>;
+
+/** Resource Manager's view of IMDS (service binding entrypoint "MetadataService"). */
+export class MetadataService extends WorkerEntrypoint<ImdsEnv> implements ImdsRpc {
+  async configureVm(endpointKey: string, configuration: VmImdsConfiguration): Promise<void> {
+    if (!ENDPOINT_KEY.test(endpointKey)) throw new Error("invalid endpoint key");
+    await host(this.env, endpointKey).configureVm(configuration);
+  }
+
+  async clearVm(endpointKey: string): Promise<void> {
+    if (!ENDPOINT_KEY.test(endpointKey)) throw new Error("invalid endpoint key");
+    await host(this.env, endpointKey).clearVm();
+  }
+}
