@@ -33,6 +33,7 @@ interface WranglerConfig {
   vars?: Record<string, string>;
   durable_objects?: { bindings?: { name: string; class_name: string; script_name?: string }[] };
   services?: { binding: string; service: string; entrypoint?: string }[];
+  migrations?: { tag: string; new_sqlite_classes?: string[]; new_classes?: string[] }[];
 }
 
 export interface WorkerConfig extends WranglerConfig {
@@ -163,6 +164,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
 
   const scripts = await Promise.all(workers.map((w) => bundleWorker(w)));
   const workerOptions: WorkerOptions[] = workers.map((w, i) => {
+    const sqlite = new Set((w.migrations ?? []).flatMap((m) => m.new_sqlite_classes ?? []));
     const vars: Record<string, string> = { ...(w.vars ?? {}), ...publicUrls, ADMIN_CLIENT_SECRET: options.adminClientSecret };
     for (const [k, v] of Object.entries(overrides)) if (v !== undefined) vars[k] = v;
     // Ids are compared case-insensitively everywhere; keep them lower-case as Azure prints them.
@@ -176,7 +178,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       compatibilityFlags: w.compatibility_flags,
       bindings: vars,
       durableObjects: Object.fromEntries(
-        (w.durable_objects?.bindings ?? []).map((b) => [b.name, { className: b.class_name, scriptName: b.script_name }]),
+        (w.durable_objects?.bindings ?? []).map((b) => [b.name, { className: b.class_name, scriptName: b.script_name, useSQLite: sqlite.has(b.class_name) }]),
       ),
       serviceBindings: Object.fromEntries(
         (w.services ?? []).map((s) => [s.binding, s.entrypoint ? { name: s.service, entrypoint: s.entrypoint } : s.service]),
