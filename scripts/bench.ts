@@ -1,0 +1,390 @@
+// `npm run bench`: the whole emulator in this process on a fresh data folder and free ports,
+// then measured under load. Prints how long the stack took to become ready and, for each
+// measurement, requests per second, p50/p99 latency and the non-2xx count. Exits non-zero
+// if any measured request failed (a bench of errors is not a bench).
+//
+//   BENCH_DURATION     seconds per measured path (default 10)
+//   BENCH_CONNECTIONS  concurrent connections (default 16)
+//
+// The MIE_* knobs of `npm start` apply too (tenant, subscription, token lifetime, RBAC), except
+// the data folder, the TLS folder and the ports, which are always fresh here.
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { request as httpRequest } from "node:http";
+import { request as httpsRequest } from "node:https";
+import { createRequire } from "node:module";
+import { createServer, type AddressInfo, type Server } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { performance } from "node:perf_hooks";
+import { optionsFromEnv, startStack, type Endpoints, type RunningStack, type StackOptions } from "./stack.ts";
+
+// ---------------------------------------------------------------------------------------------
+// autocannon has no bundled types (and @types/autocannon is not a dependency): the part used here.
+interface AutocannonOptions {
+  url: string;
+  connections: number;
+  duration: number;
+  method?: string;
+  headers?: Record<string, string>;
+  timeout?: number;
+}
+interface Histogram {
+  average: number;
+  mean: number;
+  p50: number;
+  p99: number;
+  max: number;
+  total: number;
+}
+interface AutocannonResult {
+  duration: number;
+  errors: number;
+  timeouts: number;
+  non2xx: number;
+  "2xx": number;
+  statusCodeStats: Record<string, { count: number }>;
+  latency: Histogram;
+  requests: Histogram & { sent: number };
+}
+type Autocannon = (options: AutocannonOptions) => Promise<AutocannonResult>;
+const autocannon = createRequire(import.meta.url)("autocannon") as Autocannon;
+
+// ---------------------------------------------------------------------------------------------
+// Settings
+
+function positiveNumber(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === "") return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value <= 0) throw new Error(`${name} must be a positive number, got "${raw}"`);
+  return value;
+}
+
+interface BenchSettings {
+  /** Seconds per measured path. */
+  duration: number;
+  connections: number;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Plain HTTP(S) client for the setup calls (the stack's CA, no global agent state).
+
+interface HttpResult {
+  status: number;
+  text: string;
+  json: unknown;
+}
+
+function send(
+  method: string,
+  url: string,
+  options: { ca: string; headers?: Record<string, string>; body?: string },
+): Promise<HttpResult> {
+  const target = new URL(url);
+  const headers: Record<string, string> = { ...(options.headers ?? {}) };
+  if (options.body !== undefined) headers["content-length"] = String(Buffer.byteLength(options.body));
+  const requestFn = target.protocol === "https:" ? httpsRequest : httpRequest;
+  return new Promise((resolvePromise, reject) => {
+    const req = requestFn(target, { method, headers, ca: options.ca, agent: false, timeout: 30_000 }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on("data", (c: Buffer) => chunks.push(c));
+      res.on("error", reject);
+      res.on("end", () => {
+        const text = Buffer.concat(chunks).toString("utf8");
+        let json: unknown = undefined;
+        try {
+          json = text ? JSON.parse(text) : undefined;
+        } catch {
+          // not JSON; callers look at text
+        }
+        resolvePromise({ status: res.statusCode ?? 0, text, json });
+      });
+    });
+    req.on("error", reject);
+    req.on("timeout", () => req.destroy(new Error(`${method} ${url}: timeout`)));
+    if (options.body !== undefined) req.write(options.body);
+    req.end();
+  });
+}
+
+function expectOk(what: string, result: HttpResult): Record<string, unknown> {
+  if (result.status < 200 || result.status > 299) {
+    throw new Error(`${what} failed: HTTP ${result.status} ${result.text.slice(0, 500)}`);
+  }
+  if (result.json === null || typeof result.json !== "object") {
+    throw new Error(`${what}: expected a JSON object, got ${result.text.slice(0, 200)}`);
+  }
+  return result.json as Record<string, unknown>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Free ports: bind port 0 on the stack's host for each, all at once so they are distinct.
+
+async function freePorts(host: string, count: number): Promise<number[]> {
+  const servers: Server[] = [];
+  try {
+    for (let i = 0; i < count; i++) {
+      const server = createServer();
+      servers.push(server);
+      await new Promise<void>((resolvePromise, reject) => {
+        server.once("error", reject);
+        server.listen(0, host, () => resolvePromise());
+      });
+    }
+    return servers.map((s) => (s.address() as AddressInfo).port);
+  } finally {
+    await Promise.all(servers.map((s) => new Promise<void>((r) => s.close(() => r()))));
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// What every measurement gets: the running stack, an admin token for Resource Manager, and a
+// VM with a system-assigned identity and its IMDS base.
+
+interface BenchContext {
+  endpoints: Endpoints;
+  /** PEM of the stack's CA (trust it for https calls). */
+  ca: string;
+  settings: BenchSettings;
+  /** Bearer token of the admin (Owner on the subscription) for https://management.azure.com. */
+  armToken: string;
+  /** Resource Manager call as the admin; resolves with the parsed body, throws on non-2xx. */
+  arm(method: string, path: string, body?: unknown): Promise<Record<string, unknown>>;
+  resourceGroup: string;
+  vmName: string;
+  /** The VM's IMDS base URL (from listImdsEndpoint), e.g. http://127.0.0.1:port/vms/<key>. */
+  imdsEndpoint: string;
+}
+
+interface Row {
+  path: string;
+  requestsPerSecond: number;
+  p50: number;
+  p99: number;
+  non2xx: number;
+  /** Connection errors and timeouts (no HTTP status at all). */
+  errors: number;
+  statusCodes: Record<string, number>;
+}
+
+interface Measurement {
+  name: string;
+  run(ctx: BenchContext): Promise<Row[]>;
+}
+
+/** Load on one URL with autocannon; one table row. */
+async function load(label: string, url: string, settings: BenchSettings, headers: Record<string, string>): Promise<Row> {
+  process.stdout.write(`  ${label}: ${settings.connections} connections for ${settings.duration} s ... `);
+  const result = await autocannon({
+    url,
+    connections: settings.connections,
+    duration: settings.duration,
+    headers,
+    timeout: 30,
+  });
+  const statusCodes = Object.fromEntries(Object.entries(result.statusCodeStats).map(([code, s]) => [code, s.count]));
+  process.stdout.write(`${result.requests.total} requests\n`);
+  return {
+    path: label,
+    requestsPerSecond: result.requests.average,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    non2xx: result.non2xx,
+    errors: result.errors + result.timeouts,
+    statusCodes,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Measurements
+
+/** IMDS token endpoint: the cached path, and a fresh token on every request. */
+const imdsTokens: Measurement = {
+  name: "IMDS token (system-assigned identity)",
+  async run(ctx) {
+    const base = `${ctx.imdsEndpoint}/metadata/identity/oauth2/token?api-version=2018-02-01&resource=${encodeURIComponent("https://vault.azure.net")}`;
+    const headers = { Metadata: "true" };
+    const paths: [string, string][] = [
+      ["imds token (cached)", base],
+      ["imds token (bypass_cache)", `${base}&bypass_cache=true`],
+    ];
+    // One request each first: it must work before it is worth measuring (and it fills the cache).
+    for (const [label, url] of paths) {
+      const body = expectOk(`${label} warm-up`, await send("GET", url, { ca: ctx.ca, headers }));
+      if (typeof body.access_token !== "string") throw new Error(`${label} warm-up: no access_token in ${JSON.stringify(body)}`);
+    }
+    const rows: Row[] = [];
+    for (const [label, url] of paths) rows.push(await load(label, url, ctx.settings, headers));
+    return rows;
+  },
+};
+
+// =============================================================================================
+// EXTENSION POINT: the measurements run, in order. To add one, write a `Measurement` (a name
+// and `run(ctx) => rows`, see imdsTokens) and append it here. Each gets the same context: the
+// stack's endpoints and CA, the admin's Resource Manager token and an `arm()` helper, and the
+// bench VM with its IMDS base.
+//
+// TODO (not implemented yet): "authorization check with 10 and 10,000 assignments" — create
+// N role assignments on the subscription/resource group through ctx.arm(), then load a Resource
+// Manager call that must be authorized (e.g. GET the VM with the VM identity's token) for
+// N = 10 and N = 10,000, one row each. Resource Manager is https with the stack's own CA;
+// autocannon connects with rejectUnauthorized: false, so no CA option is needed there.
+const MEASUREMENTS: Measurement[] = [
+  imdsTokens,
+  // authorizationCheck,  // 10 and 10,000 role assignments (to be written)
+];
+// =============================================================================================
+
+// ---------------------------------------------------------------------------------------------
+// Setup shared by every measurement
+
+async function prepare(endpoints: Endpoints, settings: BenchSettings): Promise<BenchContext> {
+  const ca = readFileSync(endpoints.caCertificate, "utf8");
+  const form = new URLSearchParams({
+    grant_type: "client_credentials",
+    client_id: endpoints.admin.clientId,
+    client_secret: endpoints.admin.clientSecret,
+    scope: "https://management.azure.com/.default",
+  }).toString();
+  const tokenBody = expectOk(
+    "admin token",
+    await send("POST", `${endpoints.login}/${endpoints.tenantId}/oauth2/v2.0/token`, {
+      ca,
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: form,
+    }),
+  );
+  const armToken = tokenBody.access_token;
+  if (typeof armToken !== "string") throw new Error(`admin token: no access_token in ${JSON.stringify(tokenBody)}`);
+
+  const arm = async (method: string, path: string, body?: unknown) => {
+    const headers: Record<string, string> = { authorization: `Bearer ${armToken}` };
+    if (body !== undefined) headers["content-type"] = "application/json";
+    const result = await send(method, `${endpoints.arm}${path}`, {
+      ca,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    return expectOk(`${method} ${path}`, result);
+  };
+
+  const resourceGroup = "bench-rg";
+  const vmName = "bench-vm";
+  const sub = `/subscriptions/${endpoints.subscriptionId}`;
+  await arm("PUT", `${sub}/resourcegroups/${resourceGroup}?api-version=2024-11-01`, { location: "westus" });
+  const vmPath = `${sub}/resourceGroups/${resourceGroup}/providers/Microsoft.Compute/virtualMachines/${vmName}`;
+  await arm("PUT", `${vmPath}?api-version=2024-11-01`, {
+    location: "westus",
+    identity: { type: "SystemAssigned" },
+    properties: { hardwareProfile: { vmSize: "Standard_B1s" } },
+  });
+  const listed = await arm("POST", `${vmPath}/listImdsEndpoint?api-version=2024-11-01`);
+  if (typeof listed.endpoint !== "string") throw new Error(`listImdsEndpoint: no endpoint in ${JSON.stringify(listed)}`);
+
+  return { endpoints, ca, settings, armToken, arm, resourceGroup, vmName, imdsEndpoint: listed.endpoint.replace(/\/+$/, "") };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Output
+
+function printTable(rows: Row[]): void {
+  const header = ["path", "requests/s", "p50 ms", "p99 ms", "non-2xx", "errors"];
+  const lines = rows.map((r) => [
+    r.path,
+    r.requestsPerSecond.toFixed(1),
+    r.p50.toFixed(1),
+    r.p99.toFixed(1),
+    String(r.non2xx),
+    String(r.errors),
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)));
+  const format = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join("  ");
+  console.log(format(header));
+  console.log(widths.map((w) => "-".repeat(w)).join("  "));
+  for (const line of lines) console.log(format(line));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Main
+
+async function main(): Promise<number> {
+  const settings: BenchSettings = {
+    duration: positiveNumber("BENCH_DURATION", 10),
+    connections: Math.round(positiveNumber("BENCH_CONNECTIONS", 16)),
+  };
+  const base = optionsFromEnv();
+  const dataDir = mkdtempSync(join(tmpdir(), "mie-bench-"));
+  const [arm, login, graph, imds, vault] = await freePorts(base.host, 5);
+  const options: StackOptions = {
+    ...base,
+    dataDir,
+    tlsDir: undefined,
+    ports: { arm: arm!, login: login!, graph: graph!, imds: imds!, vault: vault! },
+  };
+  // workerd's output is kept and shown only if something goes wrong.
+  const workerLog: string[] = [];
+  options.log = (line) => {
+    workerLog.push(line);
+    if (workerLog.length > 200) workerLog.shift();
+  };
+
+  let stack: RunningStack | undefined;
+  let cleanedUp = false;
+  const cleanup = async () => {
+    if (cleanedUp) return;
+    cleanedUp = true;
+    try {
+      await stack?.stop();
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  };
+  const onSignal = () => {
+    console.error("\ninterrupted; stopping the stack");
+    void cleanup().finally(() => process.exit(130));
+  };
+  process.once("SIGINT", onSignal);
+  process.once("SIGTERM", onSignal);
+
+  try {
+    console.log(`data dir ${dataDir}`);
+    console.log(`ports    arm ${arm}, login ${login}, graph ${graph}, imds ${imds}, vault ${vault}`);
+    const started = performance.now();
+    stack = await startStack(options);
+    const readyMs = performance.now() - started;
+    console.log(`stack ready in ${readyMs.toFixed(0)} ms (startStack called -> resolved)\n`);
+
+    const ctx = await prepare(stack.endpoints, settings);
+    console.log(`VM ${ctx.vmName} in ${ctx.resourceGroup}, IMDS ${ctx.imdsEndpoint}\n`);
+
+    const rows: Row[] = [];
+    for (const measurement of MEASUREMENTS) {
+      console.log(measurement.name);
+      rows.push(...(await measurement.run(ctx)));
+    }
+
+    console.log(`\nstartup: ${readyMs.toFixed(0)} ms; load: ${settings.connections} connections, ${settings.duration} s per path\n`);
+    printTable(rows);
+
+    const failed = rows.filter((r) => r.non2xx > 0 || r.errors > 0);
+    if (failed.length > 0) {
+      console.error("\nFAILED: requests did not all succeed:");
+      for (const r of failed) {
+        console.error(`  ${r.path}: ${r.non2xx} non-2xx, ${r.errors} connection errors/timeouts; status codes ${JSON.stringify(r.statusCodes)}`);
+      }
+      if (workerLog.length) console.error(`\nlast workerd output:\n${workerLog.slice(-40).join("\n")}`);
+      return 1;
+    }
+    return 0;
+  } catch (err) {
+    console.error(`\nbench failed: ${(err as Error).stack ?? err}`);
+    if (workerLog.length) console.error(`\nlast workerd output:\n${workerLog.slice(-40).join("\n")}`);
+    return 1;
+  } finally {
+    await cleanup();
+  }
+}
+
+// Exit explicitly: nothing should keep the process alive after the stack is stopped.
+process.exit(await main());

@@ -1,0 +1,126 @@
+// `npm run deploy [-- <wrangler deploy args>]`: deploys every worker under workers/ to Cloudflare.
+//
+// For each worker, its own wrangler.toml merged over the top-level one (the same merge `npm start`
+// uses, scripts/stack.ts) is written to dist/<folder>/wrangler.json, and
+// `wrangler deploy --config dist/<folder>/wrangler.json <args>` is run with it. Workers are deployed
+// after the workers they bind to (aad, imds, arm). Secrets are never written: ADMIN_CLIENT_SECRET
+// is set once with `wrangler secret put` (a hint is printed).
+//
+//   npm run deploy -- --dry-run     build and validate only (no account, no network); the bundle
+//                                   of each worker goes to dist/<folder>/out
+import { spawn } from "node:child_process";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { join, relative, sep } from "node:path";
+import { ROOT, loadWorkerConfigs, type WorkerConfig } from "./stack.ts";
+
+/** Vars that are secrets: set with `wrangler secret put`, never written to a config file. */
+const SECRET_VARS = ["ADMIN_CLIENT_SECRET"];
+
+function posix(path: string): string {
+  return path.split(sep).join("/");
+}
+
+/** The folder of a worker's generated config, relative to the repository root. */
+function outFolder(worker: WorkerConfig): string {
+  return posix(join("dist", worker.folder));
+}
+
+/** The merged wrangler config of one worker, as deployed. */
+function deployConfig(worker: WorkerConfig): Record<string, unknown> {
+  const configDir = join(ROOT, "dist", worker.folder);
+  const entry = join(worker.dir, worker.main ?? "src/index.ts");
+  const vars = Object.fromEntries(Object.entries(worker.vars ?? {}).filter(([name]) => !SECRET_VARS.includes(name)));
+  const schema = join(ROOT, "node_modules", "wrangler", "config-schema.json");
+  const config: Record<string, unknown> = {
+    ...(existsSync(schema) ? { $schema: posix(relative(configDir, schema)) } : {}),
+    name: worker.name,
+    main: posix(relative(configDir, entry)),
+    compatibility_date: worker.compatibility_date,
+    compatibility_flags: worker.compatibility_flags ?? [],
+    vars,
+  };
+  if (worker.durable_objects) config.durable_objects = worker.durable_objects;
+  if (worker.services) config.services = worker.services;
+  if (worker.migrations) config.migrations = worker.migrations;
+  return config;
+}
+
+/** Workers ordered so that every worker comes after the workers it binds to (ties: by folder). */
+function deployOrder(workers: WorkerConfig[]): WorkerConfig[] {
+  const byName = new Map(workers.map((w) => [w.name, w]));
+  const dependencies = (w: WorkerConfig) => {
+    const names = [
+      ...(w.services ?? []).map((s) => s.service),
+      ...(w.durable_objects?.bindings ?? []).flatMap((b) => (b.script_name ? [b.script_name] : [])),
+    ];
+    return names.filter((n) => n !== w.name && byName.has(n));
+  };
+  const ordered: WorkerConfig[] = [];
+  const remaining = [...workers].sort((a, b) => a.folder.localeCompare(b.folder));
+  while (remaining.length > 0) {
+    const index = remaining.findIndex((w) => dependencies(w).every((d) => ordered.some((o) => o.name === d)));
+    if (index < 0) throw new Error(`service bindings form a cycle among: ${remaining.map((w) => w.name).join(", ")}`);
+    ordered.push(remaining.splice(index, 1)[0]!);
+  }
+  return ordered;
+}
+
+function run(command: string, args: string[]): Promise<number> {
+  return new Promise((resolvePromise) => {
+    const child = spawn(command, args, { cwd: ROOT, stdio: "inherit" });
+    child.on("error", (err) => {
+      console.error(`${command}: ${err.message}`);
+      resolvePromise(127);
+    });
+    child.on("exit", (code, signal) => resolvePromise(code ?? (signal ? 128 : 1)));
+  });
+}
+
+async function main(): Promise<number> {
+  const args = process.argv.slice(2);
+  const dryRun = args.includes("--dry-run");
+  const userOutdir = args.some((a) => a === "--outdir" || a.startsWith("--outdir="));
+  if (args.some((a) => a === "--config" || a === "-c" || a.startsWith("--config="))) {
+    console.error("deploy: --config is chosen per worker by this script; do not pass it");
+    return 2;
+  }
+
+  const workers = deployOrder(loadWorkerConfigs());
+  if (workers.length === 0) {
+    console.error("deploy: no workers found under workers/");
+    return 1;
+  }
+
+  for (const worker of workers) {
+    const dir = join(ROOT, outFolder(worker));
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, "wrangler.json"), JSON.stringify(deployConfig(worker), null, 2) + "\n");
+  }
+  console.log(`deploy: wrote ${workers.map((w) => `${outFolder(w)}/wrangler.json`).join(", ")}`);
+  console.log(`deploy: order ${workers.map((w) => w.name).join(" -> ")}${dryRun ? " (dry run)" : ""}\n`);
+
+  const results: { name: string; code: number }[] = [];
+  for (const worker of workers) {
+    const folder = outFolder(worker);
+    const wranglerArgs = ["wrangler", "deploy", "--config", `${folder}/wrangler.json`, ...args];
+    if (dryRun && !userOutdir) wranglerArgs.push("--outdir", `${folder}/out`);
+    console.log(`\n=== ${worker.name}: npx ${wranglerArgs.join(" ")}`);
+    const code = await run("npx", wranglerArgs);
+    results.push({ name: worker.name, code });
+    if (code !== 0) console.error(`=== ${worker.name}: wrangler exited with ${code}`);
+  }
+
+  console.log("\ndeploy summary:");
+  for (const r of results) console.log(`  ${r.name.padEnd(12)} ${r.code === 0 ? (dryRun ? "ok (dry run)" : "deployed") : `FAILED (exit ${r.code})`}`);
+
+  const authority = workers.find((w) => w.folder === "aad");
+  if (authority) {
+    console.log(
+      `\nThe admin's client secret is a secret, not a var, and is not in any config file. Set it once with:\n` +
+        `  npx wrangler secret put ADMIN_CLIENT_SECRET --name ${authority.name}`,
+    );
+  }
+  return results.every((r) => r.code === 0) ? 0 : 1;
+}
+
+process.exitCode = await main();
