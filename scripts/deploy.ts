@@ -103,7 +103,8 @@ async function main(): Promise<number> {
   for (const worker of workers) {
     const folder = outFolder(worker);
     const wranglerArgs = ["wrangler", "deploy", "--config", `${folder}/wrangler.json`, ...args];
-    if (dryRun && !userOutdir) wranglerArgs.push("--outdir", `${folder}/out`);
+    // Absolute: wrangler resolves a relative --outdir against the config file's folder.
+    if (dryRun && !userOutdir) wranglerArgs.push("--outdir", join(ROOT, folder, "out"));
     console.log(`\n=== ${worker.name}: npx ${wranglerArgs.join(" ")}`);
     const code = await run("npx", wranglerArgs);
     results.push({ name: worker.name, code });
