@@ -192,7 +192,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     host: "127.0.0.1",
     port: 0,
     durableObjectsPersist: join(options.dataDir, "durable-objects"),
-    handleRuntimeStdio(stdout, stderr) {
+    handleRuntimeStdio(stdout: NodeJS.ReadableStream, stderr: NodeJS.ReadableStream) {
       stdout.on("data", (d: Buffer) => log(d.toString().trimEnd()));
       stderr.on("data", (d: Buffer) => {
         const text = d.toString().trimEnd();

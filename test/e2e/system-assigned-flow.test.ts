@@ -15,7 +15,9 @@ let resources: ResourceManagementClient;
 beforeAll(async () => {
   await emulator.start();
   const credential = emulator.adminCredential();
-  compute = new ComputeManagementClient(credential, emulator.endpoints.subscriptionId, { endpoint: emulator.endpoints.arm, credentialScopes: ["https://management.azure.com/.default"] });
+  // The new-generation Compute client asks for the management scope by default; the classic
+  // Resources client derives its scope from the endpoint unless told (credentialScopes).
+  compute = new ComputeManagementClient(credential, emulator.endpoints.subscriptionId, { endpoint: emulator.endpoints.arm });
   resources = new ResourceManagementClient(credential, emulator.endpoints.subscriptionId, { endpoint: emulator.endpoints.arm, credentialScopes: ["https://management.azure.com/.default"] });
 });
 afterAll(() => emulator.dispose());

@@ -26,7 +26,10 @@ export class TestEmulator {
   readonly dataDir: string;
   private options!: StackOptions;
 
-  constructor(private readonly overrides: Partial<StackOptions> = {}) {
+  private readonly overrides: Partial<StackOptions>;
+
+  constructor(overrides: Partial<StackOptions> = {}) {
+    this.overrides = overrides;
     this.dataDir = mkdtempSync(join(tmpdir(), "mie-test-"));
   }
 
