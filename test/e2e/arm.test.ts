@@ -204,7 +204,7 @@ describe("virtual machines", () => {
     expect(badType.body.error.code).toBe("InvalidIdentityType");
     const badName = await emulator.arm("PUT", emulator.vmPath("arm-rg", "_under"), { location: "westus" });
     expect(badName.status).toBe(400);
-    expect(badName.body.error.code).toBe("InvalidParameter");
+    expect(badName.body.error.code).toBe("InvalidResourceName");
     const noLocation = await emulator.arm("PUT", emulator.vmPath("arm-rg", "v1"), { properties: {} });
     expect(noLocation.body.error.code).toBe("LocationRequired");
     const badJson = await emulator.arm("PUT", emulator.vmPath("arm-rg", "v1"), "[1,2");

@@ -33,9 +33,8 @@ const VM_NAME = /^[^\\/"'\[\]:|<>+=;,?*@&\s_][^\\/"'\[\]:|<>+=;,?*@&\s]{0,63}$/;
 
 export function validateVmName(name: string): void {
   if (!VM_NAME.test(name) || name.endsWith(".") || name.endsWith("-")) {
-    throw ArmErrors.invalidParameter(
-      `Virtual machine name '${name}' is invalid. The name can be at most 64 characters long, cannot start with an underscore, cannot end with a period or a hyphen, and cannot contain special characters such as \\/"[]:|<>+=;,?*@& or whitespace.`,
-      "InvalidParameter",
+    throw ArmErrors.invalidResourceName(
+      `Resource name '${name}' is invalid. The name can be up to 64 characters long, cannot start with an underscore, cannot end with a period or a hyphen, and cannot contain special characters such as \\/"[]:|<>+=;,?*@& or whitespace.`,
     );
   }
 }
