@@ -17,6 +17,18 @@ import { ensureTls } from "./tls.ts";
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 
+/**
+ * Which contract port each worker folder is served on, and whether over TLS. IMDS is plain HTTP
+ * like the real one; the rest are HTTPS because Azure's SDKs refuse bearer tokens over http.
+ */
+const SERVED: Record<string, { port: keyof StackOptions["ports"]; tls: boolean }> = {
+  arm: { port: "arm", tls: true },
+  aad: { port: "login", tls: true },
+  graph: { port: "graph", tls: true },
+  imds: { port: "imds", tls: false },
+  keyvault: { port: "vault", tls: true },
+};
+
 /** Defaults of the contract's knobs (README, "Configuration"). */
 export const DEFAULTS = {
   dataDir: ".data",
@@ -102,6 +114,7 @@ export interface Endpoints {
   login: string;
   graph: string;
   imds: string;
+  keyVault?: string;
   caCertificate: string;
   admin: { clientId: string; objectId: string; clientSecret: string };
 }
@@ -169,7 +182,9 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     for (const [k, v] of Object.entries(overrides)) if (v !== undefined) vars[k] = v;
     // Ids are compared case-insensitively everywhere; keep them lower-case as Azure prints them.
     for (const k of ["TENANT_ID", "SUBSCRIPTION_ID", "ADMIN_CLIENT_ID"]) if (vars[k]) vars[k] = vars[k]!.toLowerCase();
-    const port = w.folder === "imds" ? options.ports.imds : 0;
+    const served = SERVED[w.folder];
+    // TLS-served workers listen on a private loopback port behind the TLS terminator.
+    const socket = served && !served.tls ? { host: options.host, port: options.ports[served.port] } : { host: "127.0.0.1", port: 0 };
     return {
       name: w.name,
       modules: true,
@@ -183,7 +198,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       serviceBindings: Object.fromEntries(
         (w.services ?? []).map((s) => [s.binding, s.entrypoint ? { name: s.service, entrypoint: s.entrypoint } : s.service]),
       ),
-      unsafeDirectSockets: [{ host: w.folder === "imds" ? options.host : "127.0.0.1", port }],
+      unsafeDirectSockets: [socket],
     } as WorkerOptions;
   });
 
@@ -204,13 +219,11 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
 
   const direct = async (folder: string) => mf.unsafeGetDirectURL(workers.find((w) => w.folder === folder)!.name);
   const tlsServers: TlsServer[] = [];
-  const servedOverTls: [string, number][] = [
-    ["arm", options.ports.arm],
-    ["aad", options.ports.login],
-  ];
-  for (const [folder, port] of servedOverTls) {
-    const target = await direct(folder);
-    tlsServers.push(await terminateTls(options.host, port, Number(target.port), tls));
+  for (const w of workers) {
+    const served = SERVED[w.folder];
+    if (!served?.tls) continue;
+    const target = await direct(w.folder);
+    tlsServers.push(await terminateTls(options.host, options.ports[served.port], Number(target.port), tls));
   }
 
   const tenantId = (overrides.TENANT_ID ?? workers[0]!.vars!.TENANT_ID!).toLowerCase();
@@ -223,6 +236,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     login: publicUrls.LOGIN_URL,
     graph: publicUrls.GRAPH_URL,
     imds: publicUrls.IMDS_URL,
+    ...(workers.some((w) => w.folder === "keyvault") ? { keyVault: publicUrls.VAULT_URL } : {}),
     caCertificate: tls.caCertificatePath,
     admin: { clientId: adminClientId, objectId: await adminObjectId(tenantId, adminClientId), clientSecret: options.adminClientSecret },
   };

@@ -100,3 +100,33 @@ export interface ImdsRpc {
   /** Forgets the VM: its endpoint stops answering and its credentials are erased. */
   clearVm(endpointKey: string): Promise<void>;
 }
+
+/** Resource Manager's authorization decisions, for resource servers (service binding entrypoint "AuthorizationService" of mie-arm). */
+export interface AuthorizationRpc {
+  /**
+   * May `principalId` perform data action `dataAction` (e.g. Microsoft.KeyVault/vaults/secrets/getSecret/action)
+   * at `scope` (a resource id, e.g. a vault's id or a secret below it)? Union over the principal's role
+   * assignments at the scope and above it, dataActions minus notDataActions. Honours RBAC enforcement off.
+   */
+  checkDataAction(principalId: string, dataAction: string, scope: string): Promise<{ allowed: boolean }>;
+}
+
+/** What Resource Manager tells the Key Vault data plane about a vault (Microsoft.KeyVault/vaults). */
+export interface VaultConfiguration {
+  /** The vault's ARM resource id, as ARM returns it. */
+  resourceId: string;
+  name: string;
+  tenantId: string;
+  location: string;
+  enableSoftDelete: boolean;
+  softDeleteRetentionInDays: number;
+  enablePurgeProtection: boolean;
+}
+
+/** The Key Vault data plane as seen by Resource Manager (service binding entrypoint "VaultAdminService" of mie-keyvault). */
+export interface VaultAdminRpc {
+  /** Creates or updates the vault's data-plane record; idempotent. */
+  configureVault(configuration: VaultConfiguration): Promise<void>;
+  /** Deletes the vault and all its data (secrets, versions, deleted secrets); idempotent. */
+  removeVault(name: string): Promise<void>;
+}
