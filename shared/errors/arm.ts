@@ -156,3 +156,33 @@ function armClock(date: Date): string {
   const two = (n: number) => String(n).padStart(2, "0");
   return `${date.getUTCMonth() + 1}/${date.getUTCDate()}/${date.getUTCFullYear()} ${hour12}:${two(date.getUTCMinutes())}:${two(date.getUTCSeconds())} ${h < 12 ? "AM" : "PM"}`;
 }
+
+/** Microsoft.Authorization's own errors. */
+export const AuthorizationErrors = {
+  invalidRoleAssignmentId: (name: string) =>
+    new ArmError(400, "InvalidRoleAssignmentId", `The role assignment ID '${name}' is not valid. The role assignment ID must be a GUID.`),
+  roleAssignmentNotFound: (name: string) =>
+    new ArmError(404, "RoleAssignmentNotFound", `The role assignment '${name}' is not found.`),
+  roleAssignmentExists: (existingName: string) =>
+    new ArmError(
+      409,
+      "RoleAssignmentExists",
+      `The role assignment already exists. The ID of the existing role assignment is ${existingName.replace(/-/g, "")}.`,
+    ),
+  updateNotPermitted: () =>
+    new ArmError(400, "RoleAssignmentUpdateNotPermitted", "Tenant ID, application ID, principal ID, and scope are not allowed to be updated."),
+  roleDefinitionDoesNotExist: (id: string) =>
+    new ArmError(400, "RoleDefinitionDoesNotExist", `The specified role definition with ID '${id}' does not exist.`),
+  roleDefinitionNotFound: (id: string) =>
+    new ArmError(404, "RoleDefinitionDoesNotExist", `The specified role definition with ID '${id}' does not exist.`),
+  invalidPrincipalId: (id: string) =>
+    new ArmError(400, "InvalidPrincipalId", `A valid principal ID must be provided for role assignment. The value '${id}' is not valid.`),
+  principalNotFound: (id: string, tenantId: string) =>
+    new ArmError(
+      400,
+      "PrincipalNotFound",
+      `Principal ${id.replace(/-/g, "")} does not exist in the directory ${tenantId}. Check that you have the correct principal ID. If you are creating this principal and then immediately assigning a role, this error might be related to a replication delay. In this case, set the role assignment principalType property to a value, such as ServicePrincipal, User, or Group.  See https://aka.ms/docs-principaltype`,
+    ),
+  unsupportedFilter: (filter: string) =>
+    new ArmError(400, "UnsupportedQuery", `The filter '${filter}' is not supported. Supported filters are atScope(), principalId eq '{id}', assignedTo('{id}') and roleName eq '{name}'.`),
+};

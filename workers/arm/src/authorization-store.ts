@@ -100,6 +100,44 @@ export class AuthorizationStore extends DurableObject<ArmEnv> {
       .map((row) => JSON.parse(row.record) as RoleAssignmentRecord);
   }
 
+  /**
+   * Assignments relevant to `scope`: at it and above it (atScope()), and, unless `atScopeOnly`,
+   * below it too; optionally only one principal's.
+   */
+  list(scope: string, filter: { atScopeOnly?: boolean; principalId?: string } = {}): RoleAssignmentRecord[] {
+    const key = resourceKey(scope);
+    const ancestors = ancestorKeys(key);
+    const placeholders = ancestors.map(() => "?").join(", ");
+    const clauses = [`scope_key IN (${placeholders})`];
+    const args: string[] = [...ancestors];
+    if (!filter.atScopeOnly) {
+      clauses.push("scope_key LIKE ? ESCAPE '\\'");
+      args.push(`${key.replace(/[\\%_]/g, (c) => `\\${c}`)}/%`);
+    }
+    let sql = `SELECT record FROM role_assignments WHERE (${clauses.join(" OR ")})`;
+    if (filter.principalId) {
+      sql += " AND principal_id = ?";
+      args.push(filter.principalId.toLowerCase());
+    }
+    return this.sql
+      .exec<{ record: string }>(`${sql} ORDER BY name`, ...args)
+      .toArray()
+      .map((row) => JSON.parse(row.record) as RoleAssignmentRecord);
+  }
+
+  /** An assignment of the same role to the same principal at the same scope, under any name. */
+  findDuplicate(scope: string, principalId: string, roleDefinitionGuid: string): RoleAssignmentRecord | null {
+    const row = this.sql
+      .exec<{ record: string }>(
+        "SELECT record FROM role_assignments WHERE principal_id = ? AND scope_key = ? AND role_definition_id = ?",
+        principalId.toLowerCase(),
+        resourceKey(scope),
+        roleDefinitionGuid.toLowerCase(),
+      )
+      .toArray()[0];
+    return row ? (JSON.parse(row.record) as RoleAssignmentRecord) : null;
+  }
+
   roleDefinition(guid: string): RoleDefinitionData | undefined {
     return builtInRole(guid);
   }
@@ -113,4 +151,12 @@ export class AuthorizationStore extends DurableObject<ArmEnv> {
     }
     return { allowed: false };
   }
+}
+
+/** The keys of a scope and of every scope above it, "/" included. */
+function ancestorKeys(key: string): string[] {
+  const parts = key.split("/").filter(Boolean);
+  const keys = [""];
+  for (let i = 1; i <= parts.length; i++) keys.push("/" + parts.slice(0, i).join("/"));
+  return keys;
 }

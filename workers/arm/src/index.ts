@@ -9,6 +9,7 @@ import type { ArmRequest } from "./arm-request";
 import { authenticate, type Caller } from "./authentication";
 import type { ArmEnv } from "./env";
 import { handleResourceGroups } from "./resource-groups";
+import { handleAuthorization } from "./role-assignment-routes";
 import { handleSubscriptions } from "./subscriptions";
 import { handleVirtualMachines } from "./virtual-machine-routes";
 
@@ -64,7 +65,8 @@ app.all("*", async (c) => {
   const response =
     (await handleSubscriptions(request)) ??
     (await handleResourceGroups(request)) ??
-    (await handleVirtualMachines(request));
+    (await handleVirtualMachines(request)) ??
+    (await handleAuthorization(request));
   if (response) return response;
   throw unroutable(path);
 });

@@ -1,0 +1,209 @@
+// Microsoft.Authorization/roleAssignments at any scope, and roleDefinitions (built-in roles from
+// shared/data/builtin-roles.json). roleDefinitionId is answered in the subscription-prefixed
+// form clients compare exactly.
+import { AuthorizationErrors, ArmErrors } from "../../../shared/errors/arm";
+import { isGuid } from "../../../shared/guid";
+import type { ArmPath } from "../../../shared/resource-id";
+import { armJson, methodNotAllowed, type ArmRequest } from "./arm-request";
+import { authorize, authorizationStore } from "./authorization";
+import type { RoleAssignmentRecord } from "./authorization-store";
+import { readJsonObject, isObject } from "./request-body";
+import { BUILT_IN_ROLES, builtInRole, type RoleDefinitionData } from "./role-definitions";
+
+const AUTHORIZATION_VERSIONS = [
+  "2015-06-01", "2015-07-01", "2017-05-01", "2018-01-01-preview", "2018-07-01", "2018-09-01-preview", "2020-03-01-preview",
+  "2020-04-01-preview", "2020-08-01-preview", "2020-10-01-preview", "2021-04-01-preview", "2022-01-01-preview",
+  "2022-04-01", "2022-05-01-preview",
+];
+
+function apiVersion(req: ArmRequest): void {
+  const version = req.query.get("api-version");
+  if (!version) throw ArmErrors.missingApiVersion();
+  if (!AUTHORIZATION_VERSIONS.includes(version)) {
+    throw ArmErrors.noRegisteredProvider(version, "roleAssignments", AUTHORIZATION_VERSIONS);
+  }
+}
+
+/** `/` for the root scope, otherwise the scope as the client wrote it. */
+function scopeOf(path: ArmPath): string {
+  return path.scope === "" ? "/" : path.scope;
+}
+
+/** The subscription-prefixed form of a role definition id, as ARM answers below a subscription. */
+export function roleDefinitionId(env: { SUBSCRIPTION_ID: string }, scope: string, guid: string): string {
+  const sub = /^\/subscriptions\/([^/]+)/i.exec(scope)?.[1] ?? env.SUBSCRIPTION_ID;
+  return `/subscriptions/${sub}/providers/Microsoft.Authorization/roleDefinitions/${guid}`;
+}
+
+function assignmentView(req: ArmRequest, record: RoleAssignmentRecord) {
+  const scope = record.scope;
+  const prefix = scope === "/" ? "" : scope;
+  return {
+    properties: {
+      roleDefinitionId: roleDefinitionId(req.env, scope === "/" ? scopeOf(req.path) : scope, record.roleDefinitionId),
+      principalId: record.principalId,
+      principalType: record.principalType,
+      scope,
+      condition: record.condition,
+      conditionVersion: record.conditionVersion,
+      createdOn: record.createdOn,
+      updatedOn: record.updatedOn,
+      createdBy: record.createdBy,
+      updatedBy: record.updatedBy,
+      delegatedManagedIdentityResourceId: null,
+      description: record.description,
+    },
+    id: `${prefix}/providers/Microsoft.Authorization/roleAssignments/${record.name}`,
+    type: "Microsoft.Authorization/roleAssignments",
+    name: record.name,
+  };
+}
+
+function definitionView(req: ArmRequest, role: RoleDefinitionData) {
+  return {
+    id: roleDefinitionId(req.env, scopeOf(req.path), role.name),
+    name: role.name,
+    type: "Microsoft.Authorization/roleDefinitions",
+    properties: {
+      roleName: role.roleName,
+      type: role.type,
+      description: role.description,
+      assignableScopes: role.assignableScopes,
+      permissions: role.permissions,
+      createdOn: "2015-02-02T21:55:09.8806423Z",
+      updatedOn: "2025-01-01T00:00:00.0000000Z",
+      createdBy: null,
+      updatedBy: null,
+    },
+  };
+}
+
+/** The GUID at the end of any form of role definition id. */
+function roleGuid(value: unknown): string | null {
+  if (typeof value !== "string") return null;
+  const match = /(?:^|\/roleDefinitions\/)([0-9a-f-]{36})$/i.exec(value);
+  return match && isGuid(match[1]) ? match[1]!.toLowerCase() : null;
+}
+
+export async function handleAuthorization(req: ArmRequest): Promise<Response | null> {
+  const { path } = req;
+  if (path.namespace?.toLowerCase() !== "microsoft.authorization" || path.types.length !== 1) return null;
+  const type = path.types[0]!.toLowerCase();
+  if (type === "roleassignments") return roleAssignments(req);
+  if (type === "roledefinitions") return roleDefinitions(req);
+  return null;
+}
+
+async function roleAssignments(req: ArmRequest): Promise<Response> {
+  apiVersion(req);
+  const scope = scopeOf(req.path);
+  const store = authorizationStore(req.env);
+  const name = req.path.names[0];
+
+  if (name === undefined) {
+    if (req.method !== "GET") methodNotAllowed(req.method);
+    await authorize(req.env, req.caller, "Microsoft.Authorization/roleAssignments/read", scope);
+    const filter = parseFilter(req.query.get("$filter"));
+    const records = await store.list(scope, filter);
+    return armJson({ value: records.map((r) => assignmentView(req, r)) });
+  }
+  if (!isGuid(name)) throw AuthorizationErrors.invalidRoleAssignmentId(name);
+
+  switch (req.method) {
+    case "GET": {
+      await authorize(req.env, req.caller, "Microsoft.Authorization/roleAssignments/read", scope);
+      const record = await store.get(name);
+      if (!record || record.scope.toLowerCase() !== scope.toLowerCase()) throw AuthorizationErrors.roleAssignmentNotFound(name);
+      return armJson(assignmentView(req, record));
+    }
+    case "PUT": {
+      await authorize(req.env, req.caller, "Microsoft.Authorization/roleAssignments/write", scope);
+      const body = await readJsonObject(req.raw);
+      const properties = isObject(body.properties) ? body.properties : null;
+      if (!properties) throw ArmErrors.invalidRequestContent("properties is required");
+      const guid = roleGuid(properties.roleDefinitionId);
+      if (!guid || !builtInRole(guid)) throw AuthorizationErrors.roleDefinitionDoesNotExist(String(properties.roleDefinitionId ?? ""));
+      const principalId = properties.principalId;
+      if (!isGuid(principalId)) throw AuthorizationErrors.invalidPrincipalId(String(principalId ?? ""));
+      const principalType = typeof properties.principalType === "string" ? properties.principalType : "User";
+      if (!["User", "Group", "ServicePrincipal", "ForeignGroup", "Device"].includes(principalType)) {
+        throw ArmErrors.invalidParameter(`The principal type '${principalType}' is not valid.`, "InvalidPrincipalType");
+      }
+      const existing = await store.get(name);
+      if (existing) {
+        if (existing.principalId.toLowerCase() !== principalId.toLowerCase() || existing.scope.toLowerCase() !== scope.toLowerCase()) {
+          throw AuthorizationErrors.updateNotPermitted();
+        }
+      } else {
+        const duplicate = await store.findDuplicate(scope, principalId, guid);
+        if (duplicate) throw AuthorizationErrors.roleAssignmentExists(duplicate.name);
+        const principal = await req.env.AAD.getServicePrincipal(req.env.TENANT_ID, principalId.toLowerCase());
+        if (!principal) throw AuthorizationErrors.principalNotFound(principalId, req.env.TENANT_ID);
+      }
+      const now = new Date().toISOString();
+      const record: RoleAssignmentRecord = {
+        name: name.toLowerCase(),
+        scope,
+        principalId: principalId.toLowerCase(),
+        principalType,
+        roleDefinitionId: guid,
+        description: typeof properties.description === "string" ? properties.description : null,
+        condition: typeof properties.condition === "string" ? properties.condition : null,
+        conditionVersion: typeof properties.conditionVersion === "string" ? properties.conditionVersion : null,
+        createdOn: existing?.createdOn ?? now,
+        updatedOn: now,
+        createdBy: existing?.createdBy ?? req.caller.objectId,
+        updatedBy: req.caller.objectId,
+      };
+      await store.insert(record);
+      return armJson(assignmentView(req, record), existing ? 200 : 201);
+    }
+    case "DELETE": {
+      await authorize(req.env, req.caller, "Microsoft.Authorization/roleAssignments/delete", scope);
+      const existing = await store.get(name);
+      if (!existing || existing.scope.toLowerCase() !== scope.toLowerCase()) return new Response(null, { status: 204 });
+      await store.remove(name);
+      return armJson(assignmentView(req, existing));
+    }
+    default:
+      return methodNotAllowed(req.method);
+  }
+}
+
+/** atScope(), principalId eq '…', assignedTo('…') and their `and` combination. */
+function parseFilter(filter: string | null): { atScopeOnly?: boolean; principalId?: string } {
+  if (!filter) return {};
+  const result: { atScopeOnly?: boolean; principalId?: string } = {};
+  for (const clause of filter.split(/\s+and\s+/i)) {
+    const c = clause.trim();
+    let m: RegExpExecArray | null;
+    if (/^atScope\(\)$/i.test(c)) result.atScopeOnly = true;
+    else if ((m = /^principalId\s+eq\s+'([^']+)'$/i.exec(c))) result.principalId = m[1];
+    else if ((m = /^assignedTo\('([^']+)'\)$/i.exec(c))) result.principalId = m[1];
+    else throw AuthorizationErrors.unsupportedFilter(filter);
+  }
+  return result;
+}
+
+async function roleDefinitions(req: ArmRequest): Promise<Response> {
+  apiVersion(req);
+  if (req.method !== "GET") throw ArmErrors.notImplemented("Custom role definitions");
+  const scope = scopeOf(req.path);
+  await authorize(req.env, req.caller, "Microsoft.Authorization/roleDefinitions/read", scope);
+  const name = req.path.names[0];
+  if (name !== undefined) {
+    const role = builtInRole(name);
+    if (!role) throw AuthorizationErrors.roleDefinitionNotFound(name);
+    return armJson(definitionView(req, role));
+  }
+  const filter = req.query.get("$filter");
+  let roles = BUILT_IN_ROLES;
+  if (filter) {
+    const byName = /^roleName\s+eq\s+'([^']*)'$/i.exec(filter.trim());
+    const byType = /^type\s+eq\s+'([^']*)'$/i.exec(filter.trim());
+    if (byName) roles = roles.filter((r) => r.roleName.toLowerCase() === byName[1]!.toLowerCase());
+    else if (byType) roles = roles.filter((r) => r.type.toLowerCase() === byType[1]!.toLowerCase());
+    else throw AuthorizationErrors.unsupportedFilter(filter);
+  }
+  return armJson({ value: roles.map((r) => definitionView(req, r)) });
+}
