@@ -41,6 +41,8 @@ export class TestEmulator {
         host: "127.0.0.1",
         ports: { arm: await freePort(), login: await freePort(), graph: await freePort(), imds: await freePort(), vault: await freePort() },
         adminClientSecret: DEFAULTS.adminClientSecret,
+        // MIE_TEST_LOG=1 shows what the workers print (errors, RBAC denials with enforcement off).
+        log: process.env.MIE_TEST_LOG ? (line) => console.log(`[workerd] ${line}`) : undefined,
         ...this.overrides,
       };
     }

@@ -111,8 +111,9 @@ export class AuthorizationStore extends DurableObject<ArmEnv> {
     const clauses = [`scope_key IN (${placeholders})`];
     const args: string[] = [...ancestors];
     if (!filter.atScopeOnly) {
-      clauses.push("scope_key LIKE ? ESCAPE '\\'");
-      args.push(`${key.replace(/[\\%_]/g, (c) => `\\${c}`)}/%`);
+      // Everything below: keys that start with "<key>/", as a range ('0' sorts right after '/').
+      clauses.push("(scope_key > ? AND scope_key < ?)");
+      args.push(`${key}/`, `${key}0`);
     }
     let sql = `SELECT record FROM role_assignments WHERE (${clauses.join(" OR ")})`;
     if (filter.principalId) {

@@ -1,0 +1,179 @@
+// RBAC on Resource Manager with real tokens of real principals: a VM's managed identity is the
+// caller under test, and the admin grants and removes its roles.
+import { AuthorizationManagementClient } from "@azure/arm-authorization";
+import { randomUUID } from "node:crypto";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ARM_API, TestEmulator, decodeJwt, imds } from "../support/emulator.ts";
+
+const ROLES = {
+  owner: "8e3af657-a8ff-443c-a75c-2fe8c4bcb635",
+  contributor: "b24988ac-6180-42a0-ab88-20f7382dd24c",
+  reader: "acdd72a7-3385-48ef-bd42-f606fba81ae7",
+  vmContributor: "9980e02c-c2be-4d73-94e8-173b1dc7cf3c",
+  userAccessAdministrator: "18d7d88d-d35e-4fb5-a5c3-7773c20a72d9",
+};
+const AUTHZ_API = "2022-04-01";
+
+const emulator = new TestEmulator();
+let caller: { token: string; oid: string; appid: string };
+let sub: string;
+
+function roleDefinitionId(guid: string) {
+  return `/subscriptions/${emulator.endpoints.subscriptionId}/providers/Microsoft.Authorization/roleDefinitions/${guid}`;
+}
+
+async function grant(scope: string, role: string, principalId = caller.oid, name = randomUUID()) {
+  const r = await emulator.arm("PUT", `${scope}/providers/Microsoft.Authorization/roleAssignments/${name}?api-version=${AUTHZ_API}`, {
+    properties: { roleDefinitionId: roleDefinitionId(role), principalId, principalType: "ServicePrincipal" },
+  });
+  expect(r.status, JSON.stringify(r.body)).toBe(201);
+  return name;
+}
+
+async function revoke(scope: string, name: string) {
+  const r = await emulator.arm("DELETE", `${scope}/providers/Microsoft.Authorization/roleAssignments/${name}?api-version=${AUTHZ_API}`);
+  expect(r.status).toBe(200);
+}
+
+const asCaller = (method: string, path: string, body?: unknown) => emulator.arm(method, path, body, caller.token);
+
+beforeAll(async () => {
+  await emulator.start();
+  sub = emulator.subscriptionPath;
+  await emulator.createResourceGroup("rbac-rg");
+  await emulator.createResourceGroup("other-rg");
+  await emulator.createVm("rbac-rg", "caller-vm", { type: "SystemAssigned" });
+  const endpoint = await emulator.imdsEndpoint("rbac-rg", "caller-vm");
+  const t = await imds(`${endpoint}/metadata/identity/oauth2/token?api-version=2018-02-01&resource=https://management.azure.com/`);
+  const payload = decodeJwt(t.body.access_token).payload;
+  caller = { token: t.body.access_token, oid: payload.oid, appid: payload.appid };
+});
+afterAll(() => emulator.dispose());
+
+const rg = (name: string) => `${sub}/resourceGroups/${name}`;
+
+describe("enforcement", () => {
+  it("seed: enabling a system-assigned identity on a VM needs Virtual Machine Contributor", async () => {
+    const body = { location: "westus", identity: { type: "SystemAssigned" } };
+    const denied = await asCaller("PUT", emulator.vmPath("rbac-rg", "new-vm"), body);
+    expect(denied.status).toBe(403);
+    expect(denied.body.error).toEqual({
+      code: "AuthorizationFailed",
+      message: `The client '${caller.appid}' with object id '${caller.oid}' does not have authorization to perform action 'Microsoft.Compute/virtualMachines/write' over scope '${rg("rbac-rg")}/providers/Microsoft.Compute/virtualMachines/new-vm' or the scope is invalid. If access was recently granted, please refresh your credentials.`,
+    });
+    const name = await grant(rg("rbac-rg"), ROLES.vmContributor);
+    const allowed = await asCaller("PUT", emulator.vmPath("rbac-rg", "new-vm"), body);
+    expect(allowed.status).toBe(201);
+    expect(allowed.body.identity.principalId).toBeTruthy();
+    // The role is scoped: another group stays closed.
+    expect((await asCaller("PUT", emulator.vmPath("other-rg", "new-vm"), body)).status).toBe(403);
+    await revoke(rg("rbac-rg"), name);
+    expect((await asCaller("PATCH", emulator.vmPath("rbac-rg", "new-vm"), { tags: { a: "b" } })).status).toBe(403);
+  });
+
+  it("inherits from subscription to resource group to resource", async () => {
+    expect((await asCaller("GET", emulator.rgPath("other-rg"))).status).toBe(403);
+    const name = await grant(sub, ROLES.reader);
+    expect((await asCaller("GET", emulator.rgPath("other-rg"))).status).toBe(200);
+    expect((await asCaller("GET", emulator.vmPath("rbac-rg", "caller-vm"))).status).toBe(200);
+    // Reader cannot write anything.
+    const write = await asCaller("PATCH", emulator.rgPath("other-rg"), { tags: { x: "y" } });
+    expect(write.status).toBe(403);
+    expect(write.body.error.message).toContain("'Microsoft.Resources/subscriptions/resourceGroups/write'");
+    await revoke(sub, name);
+    const vmScoped = await grant(`${rg("rbac-rg")}/providers/Microsoft.Compute/virtualMachines/caller-vm`, ROLES.reader);
+    expect((await asCaller("GET", emulator.vmPath("rbac-rg", "caller-vm"))).status).toBe(200);
+    expect((await asCaller("GET", emulator.rgPath("rbac-rg"))).status).toBe(403);
+    await revoke(`${rg("rbac-rg")}/providers/Microsoft.Compute/virtualMachines/caller-vm`, vmScoped);
+  });
+
+  it("Contributor can write resources but not role assignments (notActions)", async () => {
+    const name = await grant(rg("other-rg"), ROLES.contributor);
+    expect((await asCaller("PUT", emulator.vmPath("other-rg", "c-vm"), { location: "westus" })).status).toBe(201);
+    const selfGrant = await asCaller("PUT", `${rg("other-rg")}/providers/Microsoft.Authorization/roleAssignments/${randomUUID()}?api-version=${AUTHZ_API}`, {
+      properties: { roleDefinitionId: roleDefinitionId(ROLES.owner), principalId: caller.oid, principalType: "ServicePrincipal" },
+    });
+    expect(selfGrant.status).toBe(403);
+    expect(selfGrant.body.error.code).toBe("AuthorizationFailed");
+    expect(selfGrant.body.error.message).toContain("'Microsoft.Authorization/roleAssignments/write'");
+    await revoke(rg("other-rg"), name);
+  });
+
+  it("User Access Administrator may write role assignments", async () => {
+    const name = await grant(rg("other-rg"), ROLES.userAccessAdministrator);
+    const r = await asCaller("PUT", `${rg("other-rg")}/providers/Microsoft.Authorization/roleAssignments/${randomUUID()}?api-version=${AUTHZ_API}`, {
+      properties: { roleDefinitionId: roleDefinitionId(ROLES.reader), principalId: caller.oid, principalType: "ServicePrincipal" },
+    });
+    expect(r.status).toBe(201);
+    await revoke(rg("other-rg"), name);
+  });
+});
+
+describe("role assignments API", () => {
+  it("validates names, roles, principals and duplicates in Azure's words", async () => {
+    const put = (name: string, body: unknown) => emulator.arm("PUT", `${rg("rbac-rg")}/providers/Microsoft.Authorization/roleAssignments/${name}?api-version=${AUTHZ_API}`, body);
+    const props = (over: Record<string, unknown> = {}) => ({ properties: { roleDefinitionId: roleDefinitionId(ROLES.reader), principalId: caller.oid, principalType: "ServicePrincipal", ...over } });
+    const notGuid = await put("not-a-guid", props());
+    expect(notGuid.status).toBe(400);
+    expect(notGuid.body.error.code).toBe("InvalidRoleAssignmentId");
+    const badRole = await put(randomUUID(), props({ roleDefinitionId: roleDefinitionId(randomUUID()) }));
+    expect(badRole.body.error.code).toBe("RoleDefinitionDoesNotExist");
+    const ghost = randomUUID();
+    const noPrincipal = await put(randomUUID(), props({ principalId: ghost }));
+    expect(noPrincipal.status).toBe(400);
+    expect(noPrincipal.body.error.code).toBe("PrincipalNotFound");
+    const first = randomUUID();
+    expect((await put(first, props())).status).toBe(201);
+    const dup = await put(randomUUID(), props());
+    expect(dup.status).toBe(409);
+    expect(dup.body.error).toEqual({ code: "RoleAssignmentExists", message: `The role assignment already exists. The ID of the existing role assignment is ${first.replace(/-/g, "")}.` });
+    const moved = await emulator.arm("PUT", `${rg("other-rg")}/providers/Microsoft.Authorization/roleAssignments/${first}?api-version=${AUTHZ_API}`, props());
+    expect(moved.body.error.code).toBe("RoleAssignmentUpdateNotPermitted");
+    const missing = await emulator.arm("GET", `${rg("rbac-rg")}/providers/Microsoft.Authorization/roleAssignments/${randomUUID()}?api-version=${AUTHZ_API}`);
+    expect(missing.status).toBe(404);
+    expect(missing.body.error.code).toBe("RoleAssignmentNotFound");
+    await revoke(rg("rbac-rg"), first);
+    expect((await emulator.arm("DELETE", `${rg("rbac-rg")}/providers/Microsoft.Authorization/roleAssignments/${first}?api-version=${AUTHZ_API}`)).status).toBe(204);
+  });
+
+  it("the unmodified @azure/arm-authorization client creates, lists and deletes; atScope() includes inherited ones", async () => {
+    const client = new AuthorizationManagementClient(emulator.adminCredential(), emulator.endpoints.subscriptionId, {
+      endpoint: emulator.endpoints.arm,
+      credentialScopes: ["https://management.azure.com/.default"],
+    });
+    const scope = rg("rbac-rg");
+    const name = randomUUID();
+    const created = await client.roleAssignments.create(scope, name, {
+      roleDefinitionId: roleDefinitionId(ROLES.reader),
+      principalId: caller.oid,
+      principalType: "ServicePrincipal",
+    });
+    expect(created.roleDefinitionId).toBe(roleDefinitionId(ROLES.reader));
+    expect(created.scope).toBe(scope);
+    const atScope = [];
+    for await (const a of client.roleAssignments.listForScope(scope, { filter: "atScope()" })) atScope.push(a);
+    expect(atScope.map((a) => a.name)).toContain(name);
+    expect(atScope.some((a) => a.principalId === emulator.endpoints.admin.objectId && a.scope === sub)).toBe(true);
+    const mine = [];
+    for await (const a of client.roleAssignments.listForSubscription({ filter: `principalId eq '${caller.oid}'` })) mine.push(a.name);
+    expect(mine).toContain(name);
+    const definitions = [];
+    for await (const d of client.roleDefinitions.list(sub, { filter: "roleName eq 'Virtual Machine Contributor'" })) definitions.push(d);
+    expect(definitions.map((d) => d.id)).toEqual([roleDefinitionId(ROLES.vmContributor)]);
+    await client.roleAssignments.delete(scope, name);
+    const after = [];
+    for await (const a of client.roleAssignments.listForScope(scope)) after.push(a.name);
+    expect(after).not.toContain(name);
+  });
+
+  it("assignments outlive their principal", async () => {
+    await emulator.createVm("rbac-rg", "short-lived", { type: "SystemAssigned" });
+    const vm = (await emulator.arm("GET", emulator.vmPath("rbac-rg", "short-lived"))).body;
+    const name = await grant(rg("rbac-rg"), ROLES.reader, vm.identity.principalId);
+    await emulator.arm("DELETE", emulator.vmPath("rbac-rg", "short-lived"));
+    const r = await emulator.arm("GET", `${rg("rbac-rg")}/providers/Microsoft.Authorization/roleAssignments/${name}?api-version=${AUTHZ_API}`);
+    expect(r.status).toBe(200);
+    expect(r.body.properties.principalId).toBe(vm.identity.principalId);
+    await revoke(rg("rbac-rg"), name);
+  });
+});
