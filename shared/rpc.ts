@@ -51,6 +51,16 @@ export interface DirectoryRpc {
   getServicePrincipal(tenantId: string, objectId: string): Promise<ServicePrincipalView | null>;
   /** The tenant's token-signing keys, public parts only (what the JWKS endpoint publishes). */
   signingKeys(tenantId: string): Promise<PublicJwk[]>;
+  /** Replaces the federated identity credentials a managed identity's principal trusts. */
+  setFederatedCredentials(tenantId: string, objectId: string, credentials: FederatedCredential[]): Promise<void>;
+}
+
+/** Trust in an external token issuer (workload identity federation). */
+export interface FederatedCredential {
+  name: string;
+  issuer: string;
+  subject: string;
+  audiences: string[];
 }
 
 /** What IMDS needs to obtain tokens for one identity of a VM. */

@@ -143,3 +143,29 @@ export const AadErrors = {
 function iso(epochSeconds: number): string {
   return new Date(epochSeconds * 1000).toISOString().replace(/\.\d+Z$/, "Z");
 }
+
+export const FederationErrors = {
+  noMatchingIssuer: (issuer: string) =>
+    new AadError(
+      400,
+      "invalid_request",
+      700211,
+      `No matching federated identity record found for presented assertion issuer '${issuer}'. Please check your federated identity credential Subject, Audience and Issuer against the presented assertion. https://learn.microsoft.com/entra/workload-id/workload-identity-federation`,
+    ),
+  noMatchingRecord: (issuer: string, subject: string, audience: string) =>
+    new AadError(
+      400,
+      "invalid_request",
+      70021,
+      `No matching federated identity record found for presented assertion. Assertion Issuer: '${issuer}'. Assertion Subject: '${subject}'. Assertion Audience: '${audience}'. https://learn.microsoft.com/entra/workload-id/workload-identity-federation`,
+    ),
+  issuerUnreachable: (issuer: string, detail: string) =>
+    new AadError(400, "invalid_request", 50166, `Request to External OIDC endpoint failed. Issuer: '${issuer}'. ${detail}`),
+  badSignature: (issuer: string) =>
+    new AadError(
+      400,
+      "invalid_client",
+      700027,
+      `Client assertion failed signature validation. [Reason - The key was not found or the signature did not verify against the keys of issuer '${issuer}'.]`,
+    ),
+};

@@ -6,7 +6,13 @@ import { Hono, type Context } from "hono";
 import { AadError } from "../../../shared/errors/aad";
 import { isGuid } from "../../../shared/guid";
 import { publicBase } from "../../../shared/public-url";
-import type { DirectoryRpc, ManagedIdentityPrincipalInput, PublicJwk, ServicePrincipalView } from "../../../shared/rpc";
+import type {
+  DirectoryRpc,
+  FederatedCredential,
+  ManagedIdentityPrincipalInput,
+  PublicJwk,
+  ServicePrincipalView,
+} from "../../../shared/rpc";
 import { discoveryV1, discoveryV2 } from "./discovery";
 import type { AadEnv } from "./env";
 import { viewOf, type ServicePrincipalRecord } from "./service-principal";
@@ -148,6 +154,15 @@ export class DirectoryService extends WorkerEntrypoint<AadEnv> implements Direct
     this.tenant(tenantId);
     const record = await this.principal(objectId).get();
     return record ? viewOf(record) : null;
+  }
+
+  async setFederatedCredentials(tenantId: string, objectId: string, credentials: FederatedCredential[]): Promise<void> {
+    this.tenant(tenantId);
+    const principal = this.principal(objectId);
+    const record = await principal.get();
+    if (!record) throw new Error(`principal ${objectId} does not exist`);
+    if (record.servicePrincipalType !== "ManagedIdentity") throw new Error("federated credentials of applications are managed through Graph");
+    await principal.replace({ ...record, federatedIdentityCredentials: credentials });
   }
 
   async signingKeys(tenantId: string): Promise<PublicJwk[]> {

@@ -1,7 +1,7 @@
 // One Durable Object per service principal, keyed by its object id. It holds the principal's
 // credentials; nothing outside the authority ever reads a secret hash or a key credential.
 import { DurableObject } from "cloudflare:workers";
-import type { KeyCredentialInput, ServicePrincipalView } from "../../../shared/rpc";
+import type { FederatedCredential, KeyCredentialInput, ServicePrincipalView } from "../../../shared/rpc";
 import type { AadEnv } from "./env";
 
 export interface PasswordCredential {
@@ -23,6 +23,8 @@ export interface ServicePrincipalRecord extends ServicePrincipalView {
   tenantId: string;
   passwordCredentials: PasswordCredential[];
   keyCredentials: KeyCredential[];
+  /** Trusted external issuers (workload identity federation); user-assigned identities only. */
+  federatedIdentityCredentials?: FederatedCredential[];
 }
 
 const RECORD = "principal";

@@ -5,6 +5,7 @@ import { base64Decode, sha256Hex, timingSafeEqual } from "../../../shared/encodi
 import { AadErrors } from "../../../shared/errors/aad";
 import { isGuid } from "../../../shared/guid";
 import { verifyClientAssertion } from "./client-assertion";
+import { assertionIssuer, verifyFederatedAssertion } from "./federated-assertion";
 import type { AadEnv } from "./env";
 import { isKnownResource } from "./resources";
 import type { ServicePrincipalRecord } from "./service-principal";
@@ -64,12 +65,19 @@ export async function handleTokenRequest(ctx: TokenEndpointContext): Promise<Rec
     const assertionType = form.get("client_assertion_type");
     if (!assertionType) throw AadErrors.missingParameter("client_assertion_type");
     if (assertionType !== JWT_BEARER) throw AadErrors.invalidAssertionType(assertionType);
-    const claims = await verifyClientAssertion(assertion, principal, {
-      tenantId,
-      acceptedAudiences: tokenEndpointAudiences(ctx.base, ctx.tenant, tenantId),
-    });
+    // An assertion the client signed itself names itself as issuer; any other issuer must be
+    // one the principal trusts through a federated identity credential.
+    const federated = assertionIssuer(assertion) !== undefined &&
+      assertionIssuer(assertion)!.toLowerCase() !== principal.appId &&
+      (principal.federatedIdentityCredentials?.length ?? 0) > 0;
+    const claims = federated
+      ? await verifyFederatedAssertion(assertion, principal.federatedIdentityCredentials!)
+      : await verifyClientAssertion(assertion, principal, {
+          tenantId,
+          acceptedAudiences: tokenEndpointAudiences(ctx.base, ctx.tenant, tenantId),
+        });
     appidacr = "2";
-    extraClaims = managedIdentityClaims(principal, claims);
+    extraClaims = managedIdentityClaims(principal, federated ? {} : claims);
   } else if (secret !== undefined && secret !== null) {
     await verifySecret(principal, secret);
     appidacr = "1";

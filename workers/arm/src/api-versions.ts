@@ -16,7 +16,13 @@ const COMPUTE = [
   "2026-03-01",
 ];
 
+const MANAGED_IDENTITY = [
+  "2015-08-31-preview", "2018-11-30", "2021-09-30-preview", "2022-01-31-preview", "2023-01-31", "2023-07-31-preview",
+  "2024-11-30", "2025-01-31-preview", "2025-05-31-preview",
+];
+
 export const API_VERSIONS = {
+  "Microsoft.ManagedIdentity/userAssignedIdentities": MANAGED_IDENTITY,
   "Microsoft.Resources/subscriptions": RESOURCES,
   "Microsoft.Resources/resourceGroups": RESOURCES,
   "Microsoft.Compute/virtualMachines": COMPUTE,

@@ -13,13 +13,48 @@ export function enforcementOn(env: ArmEnv): boolean {
   return (env.RBAC_ENFORCEMENT ?? "on").toLowerCase() !== "off";
 }
 
+/** The one decision: granted, or denied (and with enforcement off, allowed with a log line). */
+async function permitted(env: ArmEnv, principalId: string, action: string, scope: string, kind: "action" | "dataAction"): Promise<boolean> {
+  const decision = await authorizationStore(env).checkAccess(principalId, action, scope, kind);
+  if (decision.allowed) return true;
+  if (!enforcementOn(env)) {
+    console.warn(`rbac (enforcement off): would deny '${action}' at '${scope}' to ${principalId}`);
+    return true;
+  }
+  return false;
+}
+
 /** Throws ARM's 403 AuthorizationFailed unless the caller holds `action` at `scope`. */
 export async function authorize(env: ArmEnv, caller: Caller, action: string, scope: string): Promise<void> {
-  const decision = await authorizationStore(env).checkAccess(caller.objectId, action, scope);
-  if (decision.allowed) return;
-  if (!enforcementOn(env)) {
-    console.warn(`rbac (enforcement off): would deny '${action}' at '${scope}' to ${caller.objectId}`);
-    return;
+  if (!(await permitted(env, caller.objectId, action, scope, "action"))) {
+    throw ArmErrors.authorizationFailed(caller.appId, caller.objectId, action, scope);
   }
-  throw ArmErrors.authorizationFailed(caller.appId, caller.objectId, action, scope);
+}
+
+/** For resource servers: may the principal perform a data action at the scope? */
+export function permittedDataAction(env: ArmEnv, principalId: string, dataAction: string, scope: string): Promise<boolean> {
+  return permitted(env, principalId, dataAction, scope, "dataAction");
+}
+
+/**
+ * Linked access: a write that references other resources (a VM naming user-assigned identities)
+ * also needs `linkedAction` on each of them, and each must exist ("or the linked scope(s) are
+ * invalid"). Throws 403 LinkedAuthorizationFailed naming every scope that fails.
+ */
+export async function authorizeLinked(
+  env: ArmEnv,
+  caller: Caller,
+  action: string,
+  scope: string,
+  linkedAction: string,
+  linked: { scope: string; exists: () => Promise<boolean> }[],
+): Promise<void> {
+  const failing: string[] = [];
+  for (const link of linked) {
+    const ok = (await link.exists()) && (await permitted(env, caller.objectId, linkedAction, link.scope, "action"));
+    if (!ok) failing.push(link.scope);
+  }
+  if (failing.length) {
+    throw ArmErrors.linkedAuthorizationFailed(caller.appId, caller.objectId, action, scope, linkedAction, failing);
+  }
 }

@@ -3,6 +3,7 @@ import type { DirectoryRpc, ImdsRpc } from "../../../shared/rpc";
 export interface ArmEnv {
   RESOURCES: DurableObjectNamespace;
   VIRTUAL_MACHINES: DurableObjectNamespace;
+  USER_ASSIGNED_IDENTITIES: DurableObjectNamespace;
   SUBSCRIPTIONS: DurableObjectNamespace;
   AUTHORIZATION: DurableObjectNamespace;
   AAD: Fetcher & DirectoryRpc;

@@ -10,12 +10,14 @@ import { authenticate, type Caller } from "./authentication";
 import type { ArmEnv } from "./env";
 import { handleResourceGroups } from "./resource-groups";
 import { handleAuthorization } from "./role-assignment-routes";
+import { handleManagedIdentity } from "./user-assigned-identity-routes";
 import { handleSubscriptions } from "./subscriptions";
 import { handleVirtualMachines } from "./virtual-machine-routes";
 
 export { AuthorizationStore } from "./authorization-store";
 export { ResourceObject } from "./resource-object";
 export { SubscriptionIndex } from "./subscription-index";
+export { UserAssignedIdentityObject } from "./user-assigned-identity-object";
 export { VirtualMachineObject } from "./virtual-machine-object";
 
 const app = new Hono<{ Bindings: ArmEnv; Variables: { caller: Caller } }>();
@@ -66,7 +68,8 @@ app.all("*", async (c) => {
     (await handleSubscriptions(request)) ??
     (await handleResourceGroups(request)) ??
     (await handleVirtualMachines(request)) ??
-    (await handleAuthorization(request));
+    (await handleAuthorization(request)) ??
+    (await handleManagedIdentity(request));
   if (response) return response;
   throw unroutable(path);
 });

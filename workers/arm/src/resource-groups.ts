@@ -9,6 +9,9 @@ import type { ArmEnv } from "./env";
 import { readJsonObject, normalizeLocation, validateTags, isObject } from "./request-body";
 import type { ArmDocument, ResourceObject } from "./resource-object";
 import type { VirtualMachineObject } from "./virtual-machine-object";
+import type { OperationResult } from "./operation";
+import { UAMI_TYPE } from "./user-assigned-identities";
+import type { UserAssignedIdentityObject } from "./user-assigned-identity-object";
 import { stubOf } from "../../../shared/durable";
 import { VM_TYPE } from "./virtual-machines";
 
@@ -123,15 +126,28 @@ export async function handleResourceGroups(req: ArmRequest): Promise<Response | 
   }
 }
 
+/** Types whose own delete does more than erase a document (identities to clean up, data planes to drop). */
+const RESOURCE_DELETERS: Record<string, (env: ArmEnv, id: string) => Promise<OperationResult>> = {
+  [VM_TYPE.toLowerCase()]: (env, id) => stubOf<VirtualMachineObject>(env.VIRTUAL_MACHINES, resourceKey(id)).remove(),
+  [UAMI_TYPE.toLowerCase()]: (env, id) => stubOf<UserAssignedIdentityObject>(env.USER_ASSIGNED_IDENTITIES, resourceKey(id)).remove(),
+};
+
+function deleteOrder(type: string): number {
+  return type.toLowerCase() === VM_TYPE.toLowerCase() ? 0 : 1;
+}
+
 /** Marks the group Deleting (new writes into it are refused), deletes its content, then the group. */
 async function deleteResourceGroup(req: ArmRequest, subscriptionId: string, group: ArmDocument): Promise<void> {
   const object = resourceGroupObject(req.env, subscriptionId, group.name);
   await object.write({ ...group, properties: { provisioningState: "Deleting" } });
   const index = subscriptionIndex(req.env);
-  for (const entry of await index.inGroup(group.name)) {
-    if (entry.type.toLowerCase() === VM_TYPE.toLowerCase()) {
-      const vm = stubOf<VirtualMachineObject>(req.env.VIRTUAL_MACHINES, resourceKey(entry.id));
-      const result = await vm.remove();
+  const entries = await index.inGroup(group.name);
+  // VMs first: they let go of the identities they use before those are deleted.
+  entries.sort((a, b) => deleteOrder(a.type) - deleteOrder(b.type));
+  for (const entry of entries) {
+    const remove = RESOURCE_DELETERS[entry.type.toLowerCase()];
+    if (remove) {
+      const result = await remove(req.env, entry.id);
       if (!result.ok) throw ArmError.from(result.error);
     } else {
       await stubOf<ResourceObject>(req.env.RESOURCES, resourceKey(entry.id)).erase();

@@ -1,28 +1,41 @@
 // One Durable Object per virtual machine, keyed by its lower-cased resource id. Writes to a VM
 // run one at a time here, and so does the propagation they cause: the service principal of the
-// system-assigned identity in the authority, and the VM's configuration in IMDS.
+// system-assigned identity in the authority, the user-assigned identities it attaches, and the
+// VM's configuration in IMDS (always the complete set of identities, so IMDS can never keep a
+// credential for an identity the VM no longer has).
 //
 // Every step that reaches another worker is idempotent and recorded before it is taken, so a
-// failed operation leaves nothing half-made: it reports the failure, and the next write to the
-// VM (or the retry) first finishes cleaning up (recover()).
+// failed operation leaves nothing half-made: it reports the failure, and the next operation on
+// the VM (or the retry) first finishes cleaning up (recover()).
 import { DurableObject } from "cloudflare:workers";
 import { createSelfSignedCertificate, type CertificateCredential } from "../../../shared/certificates";
+import { stubOf } from "../../../shared/durable";
 import { randomHex } from "../../../shared/encoding";
-import { ArmError, ArmErrors, type SerializedArmError } from "../../../shared/errors/arm";
+import { ArmErrors } from "../../../shared/errors/arm";
+import { resourceKey } from "../../../shared/resource-id";
 import type { ImdsIdentity, VmImdsConfiguration } from "../../../shared/rpc";
 import type { ArmEnv } from "./env";
 import { identityTypeName } from "./identity-property";
-import { desiredVm, instanceCompute, VM_TYPE, type VmDocument, type VmWriteRequest } from "./virtual-machines";
-import { stubOf } from "../../../shared/durable";
+import { asResult, errorMessage, SerialQueue, type OperationResult } from "./operation";
 import type { SubscriptionIndex } from "./subscription-index";
+import type { IdentityMaterial, UserAssignedIdentityObject } from "./user-assigned-identity-object";
+import { desiredVm, instanceCompute, VM_TYPE, type VmDocument, type VmWriteRequest } from "./virtual-machines";
 
-/** A managed identity's credential lives as long as Azure's do before rotation (90 days); the emulator never rotates. */
+/** The emulator never rotates managed-identity credentials, so they outlive any session. */
 const CREDENTIAL_DAYS = 3650;
 
 interface SystemIdentity {
   principalId: string;
   clientId: string;
   credential: CertificateCredential;
+}
+
+/** A user-assigned identity attached to the VM. `credential` is gone once the identity was deleted. */
+interface AttachedIdentity {
+  /** The key as the client wrote it (echoed in the VM's document). */
+  key: string;
+  material: Omit<IdentityMaterial, "credential">;
+  credential: IdentityMaterial["credential"] | null;
 }
 
 interface VmState {
@@ -33,6 +46,8 @@ interface VmState {
   /** The VM's IMDS capability: its endpoint is {imds}/vms/{endpointKey}. */
   endpointKey: string;
   system: SystemIdentity | null;
+  /** By lower-cased identity id. */
+  userAssigned: Record<string, AttachedIdentity>;
 }
 
 /** Work a failed operation left to finish: principals to delete, an IMDS view to re-send. */
@@ -42,17 +57,10 @@ interface Recovery {
   orphanEndpointKeys: string[];
 }
 
-export type ArmResult = { ok: true; status: number; body?: unknown } | { ok: false; error: SerializedArmError };
+const CLEAN: Recovery = { orphanPrincipals: [], imdsStale: false, orphanEndpointKeys: [] };
 
 export class VirtualMachineObject extends DurableObject<ArmEnv> {
-  private queue: Promise<unknown> = Promise.resolve();
-
-  /** Runs operations on this VM strictly one after another, across awaits on other workers. */
-  private serialized<T>(operation: () => Promise<T>): Promise<T> {
-    const run = this.queue.then(operation, operation);
-    this.queue = run.catch(() => undefined);
-    return run;
-  }
+  private readonly queue = new SerialQueue();
 
   async read(): Promise<VmDocument | null> {
     return (await this.state())?.doc ?? null;
@@ -62,12 +70,32 @@ export class VirtualMachineObject extends DurableObject<ArmEnv> {
     return (await this.state())?.endpointKey ?? null;
   }
 
-  async write(request: VmWriteRequest): Promise<ArmResult> {
-    return this.serialized(() => asResult(() => this.applyWrite(request)));
+  /** The system-assigned identity, for {vm}/providers/Microsoft.ManagedIdentity/identities/default. */
+  async systemIdentity(): Promise<{ principalId: string; clientId: string; tenantId: string; doc: VmDocument } | null> {
+    const state = await this.state();
+    if (!state?.system) return null;
+    return { principalId: state.system.principalId, clientId: state.system.clientId, tenantId: state.tenantId, doc: state.doc };
   }
 
-  async remove(): Promise<ArmResult> {
-    return this.serialized(() => asResult(() => this.applyDelete()));
+  async write(request: VmWriteRequest): Promise<OperationResult> {
+    return this.queue.run(() => asResult(() => this.applyWrite(request)));
+  }
+
+  async remove(): Promise<OperationResult> {
+    return this.queue.run(() => asResult(() => this.applyDelete()));
+  }
+
+  /** A user-assigned identity was deleted: the reference stays, the credential goes. */
+  async identityDeleted(identityKey: string): Promise<void> {
+    return this.queue.run(async () => {
+      const state = await this.state();
+      const attached = state?.userAssigned[identityKey];
+      if (!state || !attached?.credential) return;
+      const next: VmState = { ...state, userAssigned: { ...state.userAssigned, [identityKey]: { ...attached, credential: null } } };
+      await this.commit(next, { imdsStale: true });
+      await this.env.IMDS.configureVm(next.endpointKey, imdsConfiguration(next));
+      await this.ctx.storage.put("recovery", CLEAN);
+    });
   }
 
   private async state(): Promise<VmState | null> {
@@ -75,7 +103,11 @@ export class VirtualMachineObject extends DurableObject<ArmEnv> {
   }
 
   private async recovery(): Promise<Recovery> {
-    return (await this.ctx.storage.get<Recovery>("recovery")) ?? { orphanPrincipals: [], imdsStale: false, orphanEndpointKeys: [] };
+    return (await this.ctx.storage.get<Recovery>("recovery")) ?? { ...CLEAN, orphanPrincipals: [], orphanEndpointKeys: [] };
+  }
+
+  private vmKey(state: { doc: VmDocument }): string {
+    return resourceKey(state.doc.id);
   }
 
   private async applyWrite(request: VmWriteRequest): Promise<{ status: number; body: unknown }> {
@@ -84,12 +116,28 @@ export class VirtualMachineObject extends DurableObject<ArmEnv> {
     if (request.mode === "patch" && !current) {
       throw ArmErrors.resourceNotFound(VM_TYPE, request.name, request.resourceGroup);
     }
-    const { doc, identity } = desiredVm(current?.doc ?? null, request);
+    const { doc, identity, userAssigned: wanted } = desiredVm(current?.doc ?? null, request);
     const endpointKey = current?.endpointKey ?? randomHex(20);
     const tenantId = request.tenantId;
+    const vmKey = resourceKey(doc.id);
+
+    // User-assigned identities: keep what stays, attach what is new (it must exist), drop the rest.
+    const userAssigned: Record<string, AttachedIdentity> = {};
+    for (const [key, display] of wanted) {
+      const kept = current?.userAssigned[key];
+      if (kept) {
+        userAssigned[key] = kept;
+        continue;
+      }
+      const material = await stubOf<UserAssignedIdentityObject>(this.env.USER_ASSIGNED_IDENTITIES, key).attach(vmKey);
+      if (!material) throw identityNotFound(display);
+      const { credential, ...rest } = material;
+      userAssigned[key] = { key: display, material: rest, credential };
+    }
+    const detached = Object.keys(current?.userAssigned ?? {}).filter((key) => !wanted.has(key));
+
     let system = current?.system ?? null;
     const recovery = await this.recovery();
-
     if (identity.system && !system) {
       // Azure gives a re-enabled identity a new principal; ids are chosen here so a retried
       // create in the authority converges on the same principal.
@@ -118,50 +166,43 @@ export class VirtualMachineObject extends DurableObject<ArmEnv> {
         });
       } catch (err) {
         await this.recover().catch(() => undefined);
-        throw ArmErrors.dependencyFailed("creating the service principal of the system-assigned identity", message(err));
+        throw ArmErrors.dependencyFailed("creating the service principal of the system-assigned identity", errorMessage(err));
       }
       system = created;
     } else if (!identity.system && system) {
       try {
         await this.env.AAD.deleteServicePrincipal(tenantId, system.principalId);
       } catch (err) {
-        throw ArmErrors.dependencyFailed("deleting the service principal of the system-assigned identity", message(err));
+        throw ArmErrors.dependencyFailed("deleting the service principal of the system-assigned identity", errorMessage(err));
       }
       system = null;
     }
 
-    if (system || identity.user) {
-      doc.identity = {
-        type: identityTypeName(identity),
-        ...(system ? { principalId: system.principalId, tenantId } : {}),
-      };
-    } else {
-      delete doc.identity;
-    }
-
     const next: VmState = {
-      doc,
+      doc: withIdentity(doc, identity.system || identity.user, system, tenantId, userAssigned),
       subscriptionId: request.subscriptionId,
       resourceGroup: request.resourceGroup,
       tenantId,
       endpointKey,
       system,
+      userAssigned,
     };
     try {
       await this.env.IMDS.configureVm(endpointKey, imdsConfiguration(next));
     } catch (err) {
-      // Undo what this operation added; keep the committed state as it was.
       if (system && system !== current?.system) {
+        // Undo what this operation added; the committed state stays as it was.
         await this.recover().catch(() => undefined);
       } else if (current?.system && !system) {
         // The principal is already gone: commit its removal, and re-send IMDS's view later.
-        await this.commit({ ...current, system: null, doc: withoutSystem(current.doc) }, { imdsStale: true });
+        await this.commit({ ...current, system: null, doc: withIdentity(current.doc, Object.keys(current.userAssigned).length > 0, null, tenantId, current.userAssigned) }, { imdsStale: true });
       }
-      throw ArmErrors.dependencyFailed("configuring the virtual machine's metadata service", message(err));
+      throw ArmErrors.dependencyFailed("configuring the virtual machine's metadata service", errorMessage(err));
     }
     await this.commit(next, { imdsStale: false });
-    await this.index().upsert({ id: doc.id, type: VM_TYPE, resourceGroup: request.resourceGroup });
-    return { status: current ? 200 : 201, body: doc };
+    await this.index().upsert({ id: next.doc.id, type: VM_TYPE, resourceGroup: request.resourceGroup });
+    await this.detachAll(detached, vmKey);
+    return { status: current ? 200 : 201, body: next.doc };
   }
 
   private async applyDelete(): Promise<{ status: number; body?: unknown }> {
@@ -172,26 +213,34 @@ export class VirtualMachineObject extends DurableObject<ArmEnv> {
       await this.env.IMDS.clearVm(current.endpointKey);
       if (current.system) await this.env.AAD.deleteServicePrincipal(current.tenantId, current.system.principalId);
     } catch (err) {
-      throw ArmErrors.dependencyFailed("deleting the virtual machine's identity", message(err));
+      throw ArmErrors.dependencyFailed("deleting the virtual machine's identity", errorMessage(err));
     }
     await this.index().remove(current.doc.id);
     await this.ctx.storage.deleteAll();
+    // Deleting a VM never deletes a user-assigned identity; it only stops using it.
+    await this.detachAll(Object.keys(current.userAssigned), this.vmKey(current));
     return { status: 200 };
+  }
+
+  /** Best effort: a stale attachment only makes a later identity delete notify this VM for nothing. */
+  private async detachAll(identityKeys: string[], vmKey: string): Promise<void> {
+    await Promise.all(
+      identityKeys.map((key) =>
+        stubOf<UserAssignedIdentityObject>(this.env.USER_ASSIGNED_IDENTITIES, key).detach(vmKey).catch(() => undefined),
+      ),
+    );
   }
 
   /** Commits the VM state and clears the recovery notes of this operation in one atomic write. */
   private async commit(state: VmState, flags: { imdsStale: boolean }): Promise<void> {
-    await this.ctx.storage.put({
-      state,
-      recovery: { orphanPrincipals: [], imdsStale: flags.imdsStale, orphanEndpointKeys: [] } satisfies Recovery,
-    });
+    await this.ctx.storage.put({ state, recovery: { ...CLEAN, imdsStale: flags.imdsStale } satisfies Recovery });
   }
 
   private async finishEarlierFailure(): Promise<void> {
     try {
       await this.recover();
     } catch (err) {
-      throw ArmErrors.dependencyFailed("finishing the clean-up of an earlier failed operation", message(err));
+      throw ArmErrors.dependencyFailed("finishing the clean-up of an earlier failed operation", errorMessage(err));
     }
   }
 
@@ -208,7 +257,7 @@ export class VirtualMachineObject extends DurableObject<ArmEnv> {
     if (current && (recovery.imdsStale || recovery.orphanPrincipals.length)) {
       await this.env.IMDS.configureVm(current.endpointKey, imdsConfiguration(current));
     }
-    await this.ctx.storage.put("recovery", { orphanPrincipals: [], imdsStale: false, orphanEndpointKeys: [] } satisfies Recovery);
+    await this.ctx.storage.put("recovery", CLEAN);
   }
 
   private index() {
@@ -216,9 +265,38 @@ export class VirtualMachineObject extends DurableObject<ArmEnv> {
   }
 }
 
-function withoutSystem(doc: VmDocument): VmDocument {
-  const { identity: _identity, ...rest } = doc;
-  return rest as VmDocument;
+function identityNotFound(id: string) {
+  return ArmErrors.invalidParameter(
+    `Identity operation for resource failed: the user assigned identity '${id}' was not found. Resource '${id}' does not exist or one of its parents does not exist.`,
+    "FailedIdentityOperation",
+  );
+}
+
+/** The VM's `identity` as Azure answers it. */
+function withIdentity(
+  doc: VmDocument,
+  any: boolean,
+  system: SystemIdentity | null,
+  tenantId: string,
+  userAssigned: Record<string, AttachedIdentity>,
+): VmDocument {
+  const { identity: _previous, ...rest } = doc;
+  if (!any) return rest as VmDocument;
+  const entries = Object.values(userAssigned);
+  return {
+    ...rest,
+    identity: {
+      type: identityTypeName({ system: system !== null, user: entries.length > 0 }),
+      ...(system ? { principalId: system.principalId, tenantId } : {}),
+      ...(entries.length
+        ? {
+            userAssignedIdentities: Object.fromEntries(
+              entries.map((e) => [e.key, { principalId: e.material.principalId, clientId: e.material.clientId }]),
+            ),
+          }
+        : {}),
+    },
+  } as VmDocument;
 }
 
 function imdsConfiguration(state: VmState): VmImdsConfiguration {
@@ -233,22 +311,20 @@ function imdsConfiguration(state: VmState): VmImdsConfiguration {
       credential: { privateKeyPkcs8: state.system.credential.privateKeyPkcs8, x5t: state.system.credential.x5t },
     });
   }
+  for (const attached of Object.values(state.userAssigned)) {
+    if (!attached.credential) continue;
+    identities.push({
+      kind: "UserAssigned",
+      clientId: attached.material.clientId,
+      principalId: attached.material.principalId,
+      tenantId: attached.material.tenantId,
+      resourceId: attached.material.id,
+      credential: attached.credential,
+    });
+  }
   return {
     vmResourceId: state.doc.id,
     compute: instanceCompute(state.doc, state.subscriptionId, state.resourceGroup),
     identities,
   };
-}
-
-async function asResult(operation: () => Promise<{ status: number; body?: unknown }>): Promise<ArmResult> {
-  try {
-    return { ok: true, ...(await operation()) };
-  } catch (err) {
-    if (err instanceof ArmError) return { ok: false, error: err.toJSON() };
-    throw err;
-  }
-}
-
-function message(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }

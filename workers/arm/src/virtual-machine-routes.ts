@@ -4,11 +4,12 @@ import { ArmError, ArmErrors } from "../../../shared/errors/arm";
 import { providerResourceId, resourceKey, resourceGroupId, subscriptionScope } from "../../../shared/resource-id";
 import { requireApiVersion } from "./api-versions";
 import { armJson, methodNotAllowed, requireSubscription, subscriptionIndex, type ArmRequest } from "./arm-request";
-import { authorize } from "./authorization";
+import { authorize, authorizeLinked } from "./authorization";
 import type { ArmEnv } from "./env";
-import { readJsonObject } from "./request-body";
+import { isObject, readJsonObject } from "./request-body";
+import { userAssignedIdentityObject } from "./user-assigned-identity-routes";
 import { requireResourceGroup, requireWritableResourceGroup } from "./resource-groups";
-import { validateVmName, VM_TYPE, type VmDocument } from "./virtual-machines";
+import { userAssignedChanges, validateVmName, VM_TYPE, type VmDocument } from "./virtual-machines";
 import { stubOf } from "../../../shared/durable";
 import type { VirtualMachineObject } from "./virtual-machine-object";
 
@@ -70,6 +71,7 @@ export async function handleVirtualMachines(req: ArmRequest): Promise<Response |
       validateVmName(name);
       await authorize(req.env, req.caller, ACTIONS.write, id);
       const body = await readJsonObject(req.raw);
+      await authorizeIdentityLinks(req, body, id);
       const resourceGroup = await requireWritableResourceGroup(req.env, subscriptionId, group);
       const result = await vm.write({
         mode: req.method === "PUT" ? "put" : "patch",
@@ -93,6 +95,24 @@ export async function handleVirtualMachines(req: ArmRequest): Promise<Response |
     default:
       return methodNotAllowed(req.method);
   }
+}
+
+/** Every user-assigned identity the body attaches needs assign/action on it, and must exist. */
+async function authorizeIdentityLinks(req: ArmRequest, body: Record<string, unknown>, vmId: string): Promise<void> {
+  const identity = isObject(body.identity) ? body.identity : null;
+  if (!identity) return;
+  const attached = [...userAssignedChanges(identity.userAssignedIdentities)].filter(([, value]) => value !== null);
+  await authorizeLinked(
+    req.env,
+    req.caller,
+    ACTIONS.write,
+    vmId,
+    "Microsoft.ManagedIdentity/userAssignedIdentities/assign/action",
+    attached.map(([key]) => ({
+      scope: key,
+      exists: async () => (await userAssignedIdentityObject(req.env, key).read()) !== null,
+    })),
+  );
 }
 
 /** `$expand=instanceView`: the statuses clients read the power state from. */

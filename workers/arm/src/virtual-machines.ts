@@ -4,6 +4,7 @@
 import { ArmErrors } from "../../../shared/errors/arm";
 import type { InstanceCompute } from "../../../shared/rpc";
 import { parseIdentityType, type IdentityKinds } from "./identity-property";
+import { parseResourceId } from "../../../shared/resource-id";
 import { isObject, mergePatch, normalizeLocation, validateTags } from "./request-body";
 
 export const VM_TYPE = "Microsoft.Compute/virtualMachines";
@@ -39,8 +40,16 @@ export function validateVmName(name: string): void {
   }
 }
 
-/** The desired document (identity still without principal ids) and which identities are wanted. */
-export function desiredVm(existing: VmDocument | null, request: VmWriteRequest): { doc: VmDocument; identity: IdentityKinds } {
+/**
+ * The desired document (identity still without principal ids), which kinds of identity are
+ * wanted, and the user-assigned identities wanted (lower-cased id → id as the client wrote it).
+ * PUT replaces the map; PATCH merges it: `{}` adds, `null` removes, an absent key stays; a type
+ * without UserAssigned drops them all; removing the last one drops UserAssigned from the type.
+ */
+export function desiredVm(
+  existing: VmDocument | null,
+  request: VmWriteRequest,
+): { doc: VmDocument; identity: IdentityKinds; userAssigned: Map<string, string> } {
   const { body } = request;
   if (body.identity !== undefined && body.identity !== null && !isObject(body.identity)) {
     throw ArmErrors.invalidRequestContent("identity must be an object");
@@ -49,19 +58,69 @@ export function desiredVm(existing: VmDocument | null, request: VmWriteRequest):
     throw ArmErrors.invalidRequestContent("properties must be an object");
   }
   const tags = body.tags === undefined ? undefined : validateTags(body.tags);
-  let identity: IdentityKinds;
   const identityBody = body.identity as Record<string, unknown> | undefined | null;
+  const existingMap = (existing?.identity?.userAssignedIdentities ?? {}) as Record<string, unknown>;
+  let identity: IdentityKinds;
+  const userAssigned = new Map<string, string>();
   if (identityBody) {
     identity = parseIdentityType(identityBody.type);
-    if (identity.user || identityBody.userAssignedIdentities) {
-      throw ArmErrors.notImplemented("Attaching user-assigned identities to virtual machines");
+    const requested = userAssignedChanges(identityBody.userAssignedIdentities);
+    if (!identity.user && [...requested.values()].some((v) => v !== null)) {
+      throw ArmErrors.invalidParameter(
+        "The identity type must include 'UserAssigned' when 'userAssignedIdentities' are specified.",
+        "InvalidIdentityValues",
+      );
+    }
+    if (identity.user) {
+      if (request.mode === "patch") for (const key of Object.keys(existingMap)) userAssigned.set(key.toLowerCase(), key);
+      for (const [key, value] of requested) {
+        if (value === null) userAssigned.delete(key.toLowerCase());
+        else if (!userAssigned.has(key.toLowerCase())) userAssigned.set(key.toLowerCase(), key);
+      }
+      if (userAssigned.size === 0) {
+        if (requested.size === 0) {
+          throw ArmErrors.invalidParameter(
+            "Parameter 'identity.userAssignedIdentities' is required when the identity type includes 'UserAssigned'.",
+            "InvalidIdentityValues",
+          );
+        }
+        identity = { ...identity, user: false };
+      }
     }
   } else if (request.mode === "patch" && existing?.identity) {
     identity = parseIdentityType(existing.identity.type);
+    for (const key of Object.keys(existingMap)) userAssigned.set(key.toLowerCase(), key);
   } else {
     identity = { system: false, user: false };
   }
+  const result = desiredDocument(existing, request, tags);
+  return { ...result, identity, userAssigned };
+}
 
+/** The userAssignedIdentities map of a request: each key a user-assigned identity's id, each value `{}` or null. */
+export function userAssignedChanges(map: unknown): Map<string, object | null> {
+  const changes = new Map<string, object | null>();
+  if (map === undefined || map === null) return changes;
+  if (!isObject(map)) throw ArmErrors.invalidRequestContent("identity.userAssignedIdentities must be an object");
+  for (const [key, value] of Object.entries(map)) {
+    const parsed = parseResourceId(key);
+    if (
+      !parsed ||
+      parsed.namespace?.toLowerCase() !== "microsoft.managedidentity" ||
+      parsed.types.length !== 1 ||
+      parsed.types[0]!.toLowerCase() !== "userassignedidentities" ||
+      !parsed.resourceGroup
+    ) {
+      throw ArmErrors.invalidParameter(`The user assigned identity resource id '${key}' is invalid.`, "InvalidUserAssignedIdentityId");
+    }
+    if (value !== null && !isObject(value)) throw ArmErrors.invalidRequestContent(`the value for '${key}' must be an object or null`);
+    changes.set(key, value);
+  }
+  return changes;
+}
+
+function desiredDocument(existing: VmDocument | null, request: VmWriteRequest, tags: Record<string, string> | undefined): { doc: VmDocument } {
+  const { body } = request;
   if (request.mode === "put") {
     if (typeof body.location !== "string" || body.location.trim() === "") throw ArmErrors.locationRequired();
     const location = normalizeLocation(body.location);
@@ -70,7 +129,6 @@ export function desiredVm(existing: VmDocument | null, request: VmWriteRequest):
     }
     const properties = sanitizeProperties((body.properties as Record<string, unknown>) ?? {});
     return {
-      identity,
       doc: {
         id: existing?.id ?? request.id,
         name: existing?.name ?? request.name,
@@ -96,7 +154,6 @@ export function desiredVm(existing: VmDocument | null, request: VmWriteRequest):
     ? sanitizeProperties(mergePatch(existing.properties, body.properties) as Record<string, unknown>)
     : existing.properties;
   return {
-    identity,
     doc: {
       ...existing,
       tags: tags ?? existing.tags,

@@ -1,0 +1,281 @@
+// One Durable Object per user-assigned identity, keyed by its lower-cased resource id. Its
+// service principal lives exactly as long as it does. It remembers which VMs use it, so that
+// deleting it takes its credential away from every VM's IMDS (the VMs keep the reference, as
+// in Azure). Lifecycle operations run one at a time; attach/detach only touch storage.
+import { DurableObject } from "cloudflare:workers";
+import { createSelfSignedCertificate, type CertificateCredential } from "../../../shared/certificates";
+import { stubOf } from "../../../shared/durable";
+import { ArmErrors } from "../../../shared/errors/arm";
+import type { FederatedCredential } from "../../../shared/rpc";
+import type { ArmEnv } from "./env";
+import { asResult, errorMessage, SerialQueue, type OperationResult } from "./operation";
+import { isObject, normalizeLocation, validateTags } from "./request-body";
+import type { SubscriptionIndex } from "./subscription-index";
+import {
+  FIC_TYPE,
+  MAX_FEDERATED_CREDENTIALS,
+  parseFederatedCredential,
+  UAMI_TYPE,
+  type FederatedCredentialDocument,
+  type UamiDocument,
+} from "./user-assigned-identities";
+import type { VirtualMachineObject } from "./virtual-machine-object";
+
+interface UamiState {
+  doc: UamiDocument;
+  resourceGroup: string;
+  tenantId: string;
+  credential: CertificateCredential;
+  federated: FederatedCredentialDocument[];
+  /** Lower-cased ids of the VMs this identity is attached to. */
+  attachedTo: string[];
+}
+
+/** What a VM needs of an identity it attaches: ids for its document, the credential for its IMDS. */
+export interface IdentityMaterial {
+  id: string;
+  principalId: string;
+  clientId: string;
+  tenantId: string;
+  credential: { privateKeyPkcs8: string; x5t: string };
+}
+
+export interface UamiWrite {
+  mode: "put" | "patch";
+  id: string;
+  name: string;
+  resourceGroup: string;
+  tenantId: string;
+  body: Record<string, unknown>;
+}
+
+
+export class UserAssignedIdentityObject extends DurableObject<ArmEnv> {
+  private readonly queue = new SerialQueue();
+
+  private async state(): Promise<UamiState | null> {
+    return (await this.ctx.storage.get<UamiState>("state")) ?? null;
+  }
+
+  async read(): Promise<UamiDocument | null> {
+    const state = await this.state();
+    return state && !(await this.ctx.storage.get<boolean>("deleting")) ? state.doc : null;
+  }
+
+  /** Records the VM as a user of this identity; null when the identity does not exist (or is being deleted). */
+  async attach(vmKey: string): Promise<IdentityMaterial | null> {
+    const state = await this.state();
+    if (!state || (await this.ctx.storage.get<boolean>("deleting"))) return null;
+    if (!state.attachedTo.includes(vmKey)) {
+      state.attachedTo.push(vmKey);
+      await this.ctx.storage.put("state", state);
+    }
+    return {
+      id: state.doc.id,
+      principalId: state.doc.properties.principalId,
+      clientId: state.doc.properties.clientId,
+      tenantId: state.tenantId,
+      credential: { privateKeyPkcs8: state.credential.privateKeyPkcs8, x5t: state.credential.x5t },
+    };
+  }
+
+  async detach(vmKey: string): Promise<void> {
+    const state = await this.state();
+    if (!state || !state.attachedTo.includes(vmKey)) return;
+    state.attachedTo = state.attachedTo.filter((k) => k !== vmKey);
+    await this.ctx.storage.put("state", state);
+  }
+
+  async write(request: UamiWrite): Promise<OperationResult> {
+    return this.queue.run(() => asResult(() => this.applyWrite(request)));
+  }
+
+  async remove(): Promise<OperationResult> {
+    return this.queue.run(() => asResult(() => this.applyDelete()));
+  }
+
+  async federatedCredential(name: string): Promise<FederatedCredentialDocument | null> {
+    const state = await this.state();
+    return state?.federated.find((f) => f.name.toLowerCase() === name.toLowerCase()) ?? null;
+  }
+
+  async federatedCredentials(): Promise<FederatedCredentialDocument[] | null> {
+    return (await this.state())?.federated ?? null;
+  }
+
+  async putFederatedCredential(name: string, body: Record<string, unknown>): Promise<OperationResult> {
+    return this.queue.run(() =>
+      asResult(async () => {
+        const state = await this.requireState();
+        const properties = parseFederatedCredential(body);
+        const existing = state.federated.find((f) => f.name.toLowerCase() === name.toLowerCase());
+        const clash = state.federated.find(
+          (f) => f !== existing && f.properties.issuer === properties.issuer && f.properties.subject === properties.subject,
+        );
+        if (clash) {
+          throw ArmErrors.conflict(
+            "BadRequest",
+            `A federated identity credential with the same issuer and subject already exists: '${clash.name}'.`,
+          );
+        }
+        if (!existing && state.federated.length >= MAX_FEDERATED_CREDENTIALS) {
+          throw ArmErrors.invalidParameter(
+            `The maximum number of federated identity credentials (${MAX_FEDERATED_CREDENTIALS}) for this identity has been reached.`,
+            "BadRequest",
+          );
+        }
+        const doc: FederatedCredentialDocument = {
+          id: `${state.doc.id}/federatedIdentityCredentials/${existing?.name ?? name}`,
+          name: existing?.name ?? name,
+          type: FIC_TYPE,
+          properties,
+        };
+        const federated = existing ? state.federated.map((f) => (f === existing ? doc : f)) : [...state.federated, doc];
+        await this.pushFederated(state, federated);
+        await this.ctx.storage.put("state", { ...state, federated });
+        return { status: existing ? 200 : 201, body: doc };
+      }),
+    );
+  }
+
+  async deleteFederatedCredential(name: string): Promise<OperationResult> {
+    return this.queue.run(() =>
+      asResult(async () => {
+        const state = await this.requireState();
+        const federated = state.federated.filter((f) => f.name.toLowerCase() !== name.toLowerCase());
+        if (federated.length === state.federated.length) return { status: 204 };
+        await this.pushFederated(state, federated);
+        await this.ctx.storage.put("state", { ...state, federated });
+        return { status: 200 };
+      }),
+    );
+  }
+
+  private async requireState(): Promise<UamiState> {
+    const state = await this.state();
+    if (!state || (await this.ctx.storage.get<boolean>("deleting"))) {
+      throw ArmErrors.resourceNotFound(UAMI_TYPE, "identity", "resource group");
+    }
+    return state;
+  }
+
+  /** The authority learns the trust before ARM reports it, so a token exchange right after succeeds. */
+  private async pushFederated(state: UamiState, federated: FederatedCredentialDocument[]): Promise<void> {
+    const credentials: FederatedCredential[] = federated.map((f) => ({ name: f.name, ...f.properties }));
+    try {
+      await this.env.AAD.setFederatedCredentials(state.tenantId, state.doc.properties.principalId, credentials);
+    } catch (err) {
+      throw ArmErrors.dependencyFailed("updating the identity's federated credentials in the directory", errorMessage(err));
+    }
+  }
+
+  private async applyWrite(request: UamiWrite): Promise<{ status: number; body: unknown }> {
+    await this.finishEarlierFailure();
+    const current = await this.state();
+    const { body } = request;
+    if (request.mode === "patch" && !current) throw ArmErrors.resourceNotFound(UAMI_TYPE, request.name, request.resourceGroup);
+    const tags = body.tags === undefined ? undefined : validateTags(body.tags);
+    if (body.properties !== undefined && body.properties !== null && !isObject(body.properties)) {
+      throw ArmErrors.invalidRequestContent("properties must be an object");
+    }
+    const isolationScope = isObject(body.properties) && typeof body.properties.isolationScope === "string"
+      ? body.properties.isolationScope
+      : current?.doc.properties.isolationScope ?? "None";
+    if (!["None", "Regional"].includes(isolationScope)) {
+      throw ArmErrors.invalidParameter(`The isolation scope '${isolationScope}' is invalid. Allowed values are 'None' and 'Regional'.`);
+    }
+    let location = current?.doc.location;
+    if (request.mode === "put") {
+      if (typeof body.location !== "string" || !body.location.trim()) throw ArmErrors.locationRequired();
+      location = normalizeLocation(body.location);
+    } else if (body.location !== undefined) {
+      location = normalizeLocation(String(body.location));
+    }
+    if (current && location !== current.doc.location) {
+      throw ArmErrors.conflict("PropertyChangeNotAllowed", "Changing property 'location' is not allowed.");
+    }
+
+    if (current) {
+      const doc: UamiDocument = {
+        ...current.doc,
+        tags: tags ?? (request.mode === "put" ? {} : current.doc.tags),
+        properties: { ...current.doc.properties, isolationScope },
+      };
+      await this.ctx.storage.put("state", { ...current, doc });
+      return { status: 200, body: doc };
+    }
+
+    const principalId = crypto.randomUUID();
+    const clientId = crypto.randomUUID();
+    const credential = await createSelfSignedCertificate(clientId, 3650);
+    const doc: UamiDocument = {
+      id: request.id,
+      name: request.name,
+      type: UAMI_TYPE,
+      location: location!,
+      tags: tags ?? {},
+      properties: { isolationScope, tenantId: request.tenantId, principalId, clientId },
+    };
+    await this.ctx.storage.put("orphanPrincipal", { tenantId: request.tenantId, principalId });
+    try {
+      await this.env.AAD.createManagedIdentityPrincipal({
+        tenantId: request.tenantId,
+        objectId: principalId,
+        appId: clientId,
+        displayName: request.name,
+        alternativeNames: ["isExplicit=True", doc.id],
+        credential: {
+          certificate: credential.certificate,
+          x5t: credential.x5t,
+          x5tS256: credential.x5tS256,
+          notBefore: credential.notBefore,
+          notAfter: credential.notAfter,
+        },
+      });
+    } catch (err) {
+      await this.finishEarlierFailure().catch(() => undefined);
+      throw ArmErrors.dependencyFailed("creating the identity's service principal", errorMessage(err));
+    }
+    const state: UamiState = { doc, resourceGroup: request.resourceGroup, tenantId: request.tenantId, credential, federated: [], attachedTo: [] };
+    await this.ctx.storage.put({ state });
+    await this.ctx.storage.delete("orphanPrincipal");
+    await this.index().upsert({ id: doc.id, type: UAMI_TYPE, resourceGroup: request.resourceGroup });
+    return { status: 201, body: doc };
+  }
+
+  private async applyDelete(): Promise<{ status: number; body?: unknown }> {
+    await this.finishEarlierFailure();
+    const state = await this.state();
+    if (!state) return { status: 204 };
+    // From here on attach() refuses, even if a step below fails and the delete is retried.
+    await this.ctx.storage.put("deleting", true);
+    try {
+      await this.env.AAD.deleteServicePrincipal(state.tenantId, state.doc.properties.principalId);
+    } catch (err) {
+      throw ArmErrors.dependencyFailed("deleting the identity's service principal", errorMessage(err));
+    }
+    // Every VM still using it loses the credential (the reference stays on the VM, as in Azure).
+    for (const vmKey of state.attachedTo) {
+      await stubOf<VirtualMachineObject>(this.env.VIRTUAL_MACHINES, vmKey).identityDeleted(state.doc.id.toLowerCase());
+    }
+    await this.index().remove(state.doc.id);
+    await this.ctx.storage.deleteAll();
+    return { status: 200 };
+  }
+
+  /** Deletes a principal a failed create left behind. */
+  private async finishEarlierFailure(): Promise<void> {
+    const orphan = await this.ctx.storage.get<{ tenantId: string; principalId: string }>("orphanPrincipal");
+    if (!orphan) return;
+    try {
+      await this.env.AAD.deleteServicePrincipal(orphan.tenantId, orphan.principalId);
+    } catch (err) {
+      throw ArmErrors.dependencyFailed("finishing the clean-up of an earlier failed operation", errorMessage(err));
+    }
+    await this.ctx.storage.delete("orphanPrincipal");
+  }
+
+  private index() {
+    return stubOf<SubscriptionIndex>(this.env.SUBSCRIPTIONS, this.env.SUBSCRIPTION_ID.toLowerCase());
+  }
+}
