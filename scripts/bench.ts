@@ -8,6 +8,7 @@
 //
 // The MIE_* knobs of `npm start` apply too (tenant, subscription, token lifetime, RBAC), except
 // the data folder, the TLS folder and the ports, which are always fresh here.
+import { randomUUID } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { request as httpRequest } from "node:http";
 import { request as httpsRequest } from "node:https";
@@ -219,21 +220,65 @@ const imdsTokens: Measurement = {
   },
 };
 
+/**
+ * The cost of an authorization check as the tenant grows: the VM's identity reads its VM through
+ * Resource Manager (authenticate, then check `virtualMachines/read` over its one assignment),
+ * first with 10 role assignments in the tenant, then with 10,000. Assignments are indexed by
+ * principal, so the two rows should match; a check that scanned the tenant would not.
+ */
+const authorizationCheck: Measurement = {
+  name: "Authorization check (10 and 10,000 role assignments in the tenant)",
+  async run(ctx) {
+    const token = expectOk(
+      "VM identity token",
+      await send("GET", `${ctx.imdsEndpoint}/metadata/identity/oauth2/token?api-version=2018-02-01&resource=${encodeURIComponent("https://management.azure.com/")}`, {
+        ca: ctx.ca,
+        headers: { Metadata: "true" },
+      }),
+    ).access_token as string;
+    const oid = JSON.parse(Buffer.from(token.split(".")[1]!, "base64url").toString()).oid as string;
+    const sub = `/subscriptions/${ctx.endpoints.subscriptionId}`;
+    const reader = `${sub}/providers/Microsoft.Authorization/roleDefinitions/acdd72a7-3385-48ef-bd42-f606fba81ae7`;
+    const assign = (scope: string, principalId: string) =>
+      ctx.arm("PUT", `${scope}/providers/Microsoft.Authorization/roleAssignments/${randomUUID()}?api-version=2022-04-01`, {
+        properties: { roleDefinitionId: reader, principalId, principalType: "ServicePrincipal" },
+      });
+    // Other principals to hold the bulk of the assignments (assignments must name real principals).
+    const holders: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      const identity = await ctx.arm("PUT", `${sub}/resourceGroups/${ctx.resourceGroup}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/bench-holder-${i}?api-version=2024-11-30`, { location: "westus" });
+      holders.push((identity.properties as { principalId: string }).principalId);
+    }
+    await assign(`${sub}/resourceGroups/${ctx.resourceGroup}`, oid);
+    let total = 2; // the admin's Owner and the identity's Reader
+    const grow = async (target: number) => {
+      const pending: Promise<unknown>[] = [];
+      for (; total < target; total++) {
+        const i = total;
+        pending.push(assign(`${sub}/resourceGroups/bench-scope-${i}`, holders[i % holders.length]!));
+        if (pending.length >= 24) await Promise.all(pending.splice(0));
+      }
+      await Promise.all(pending);
+    };
+    const url = `${ctx.endpoints.arm}${sub}/resourceGroups/${ctx.resourceGroup}/providers/Microsoft.Compute/virtualMachines/${ctx.vmName}?api-version=2024-11-01`;
+    const headers = { authorization: `Bearer ${token}` };
+    expectOk("authorized read warm-up", await send("GET", url, { ca: ctx.ca, headers }));
+    const rows: Row[] = [];
+    await grow(10);
+    rows.push(await load("arm read, 10 assignments", url, ctx.settings, headers));
+    const started = Date.now();
+    await grow(10_000);
+    console.log(`  (created ${total - 10} more role assignments in ${((Date.now() - started) / 1000).toFixed(1)} s)`);
+    rows.push(await load("arm read, 10,000 assignments", url, ctx.settings, headers));
+    return rows;
+  },
+};
+
 // =============================================================================================
-// EXTENSION POINT: the measurements run, in order. To add one, write a `Measurement` (a name
-// and `run(ctx) => rows`, see imdsTokens) and append it here. Each gets the same context: the
-// stack's endpoints and CA, the admin's Resource Manager token and an `arm()` helper, and the
-// bench VM with its IMDS base.
-//
-// TODO (not implemented yet): "authorization check with 10 and 10,000 assignments" — create
-// N role assignments on the subscription/resource group through ctx.arm(), then load a Resource
-// Manager call that must be authorized (e.g. GET the VM with the VM identity's token) for
-// N = 10 and N = 10,000, one row each. Resource Manager is https with the stack's own CA;
-// autocannon connects with rejectUnauthorized: false, so no CA option is needed there.
-const MEASUREMENTS: Measurement[] = [
-  imdsTokens,
-  // authorizationCheck,  // 10 and 10,000 role assignments (to be written)
-];
+// The measurements run, in order. To add one, write a `Measurement` (a name and
+// `run(ctx) => rows`) and append it here. Each gets the same context: the stack's endpoints and
+// CA, the admin's Resource Manager token and an `arm()` helper, and the bench VM with its IMDS base.
+const MEASUREMENTS: Measurement[] = [imdsTokens, authorizationCheck];
 // =============================================================================================
 
 // ---------------------------------------------------------------------------------------------

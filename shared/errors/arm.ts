@@ -183,6 +183,17 @@ export const AuthorizationErrors = {
       "PrincipalNotFound",
       `Principal ${id.replace(/-/g, "")} does not exist in the directory ${tenantId}. Check that you have the correct principal ID. If you are creating this principal and then immediately assigning a role, this error might be related to a replication delay. In this case, set the role assignment principalType property to a value, such as ServicePrincipal, User, or Group.  See https://aka.ms/docs-principaltype`,
     ),
+  roleDefinitionNameExists: (roleName: string) =>
+    new ArmError(409, "RoleDefinitionWithSameNameExists", `A custom role with the same name '${roleName}' already exists in this directory. Use a different name.`),
+  roleDefinitionHasAssignments: () =>
+    new ArmError(409, "RoleDefinitionHasAssignments", "There are existing role assignments referencing role (code: RoleDefinitionHasAssignments)."),
+  scopeNotAssignable: (scope: string, roleName: string) =>
+    new ArmError(
+      403,
+      "RoleAssignmentScopeNotAssignableToRoleDefinition",
+      `The role '${roleName}' is not available to be assigned at the requested scope '${scope}'.`,
+    ),
+  invalidRoleDefinition: (message: string) => new ArmError(400, "InvalidRoleDefinition", message),
   unsupportedFilter: (filter: string) =>
     new ArmError(400, "UnsupportedQuery", `The filter '${filter}' is not supported. Supported filters are atScope(), principalId eq '{id}', assignedTo('{id}') and roleName eq '{name}'.`),
 };

@@ -11,6 +11,7 @@ const ROLES = {
   reader: "acdd72a7-3385-48ef-bd42-f606fba81ae7",
   vmContributor: "9980e02c-c2be-4d73-94e8-173b1dc7cf3c",
   userAccessAdministrator: "18d7d88d-d35e-4fb5-a5c3-7773c20a72d9",
+  managedIdentityOperator: "f1a07417-d97a-45cb-824c-7a7467783830",
 };
 const AUTHZ_API = "2022-04-01";
 
@@ -109,6 +110,76 @@ describe("enforcement", () => {
   });
 });
 
+describe("linked access", () => {
+  it("seed: assigning a user-assigned identity needs Virtual Machine Contributor and Managed Identity Operator", async () => {
+    await emulator.createResourceGroup("identities-rg");
+    const uami = await emulator.arm("PUT", `${rg("identities-rg")}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/app-id?api-version=2024-11-30`, { location: "westus" });
+    const uamiId = uami.body.id;
+    const attach = { identity: { type: "SystemAssigned, UserAssigned", userAssignedIdentities: { [uamiId]: {} } } };
+    const vmContributor = await grant(rg("rbac-rg"), ROLES.vmContributor);
+
+    const denied = await asCaller("PATCH", emulator.vmPath("rbac-rg", "caller-vm"), attach);
+    expect(denied.status).toBe(403);
+    expect(denied.body.error).toEqual({
+      code: "LinkedAuthorizationFailed",
+      message: `The client '${caller.appid}' with object id '${caller.oid}' has permission to perform action 'Microsoft.Compute/virtualMachines/write' on scope '${rg("rbac-rg")}/providers/Microsoft.Compute/virtualMachines/caller-vm'; however, it does not have permission to perform action 'Microsoft.ManagedIdentity/userAssignedIdentities/assign/action' on the linked scope(s) '${uamiId}' or the linked scope(s) are invalid.`,
+    });
+
+    // Managed Identity Operator on the identity itself is enough...
+    const onIdentity = await grant(uamiId, ROLES.managedIdentityOperator);
+    const allowed = await asCaller("PATCH", emulator.vmPath("rbac-rg", "caller-vm"), attach);
+    expect(allowed.status, JSON.stringify(allowed.body)).toBe(200);
+    expect(Object.keys(allowed.body.identity.userAssignedIdentities)).toEqual([uamiId]);
+    await revoke(uamiId, onIdentity);
+    // ...and so is the identity's resource group; removing needs only VM Contributor.
+    const detach = await asCaller("PATCH", emulator.vmPath("rbac-rg", "caller-vm"), { identity: { type: "SystemAssigned" } });
+    expect(detach.status).toBe(200);
+    const onGroup = await grant(rg("identities-rg"), ROLES.managedIdentityOperator);
+    expect((await asCaller("PATCH", emulator.vmPath("rbac-rg", "caller-vm"), attach)).status).toBe(200);
+    await revoke(rg("identities-rg"), onGroup);
+    await revoke(rg("rbac-rg"), vmContributor);
+  });
+
+  it("Managed Identity Operator alone cannot write the VM", async () => {
+    const name = await grant(sub, ROLES.managedIdentityOperator);
+    const r = await asCaller("PATCH", emulator.vmPath("rbac-rg", "caller-vm"), { tags: { x: "1" } });
+    expect(r.status).toBe(403);
+    expect(r.body.error.code).toBe("AuthorizationFailed");
+    await revoke(sub, name);
+  });
+});
+
+describe("custom roles", () => {
+  it("a custom role grants exactly its actions, only where assignable, and cannot be deleted while in use", async () => {
+    const guid = randomUUID();
+    const path = `${sub}/providers/Microsoft.Authorization/roleDefinitions/${guid}?api-version=${AUTHZ_API}`;
+    const definition = {
+      properties: {
+        roleName: "VM Reader Custom",
+        description: "reads VMs",
+        type: "CustomRole",
+        permissions: [{ actions: ["Microsoft.Compute/virtualMachines/read"], notActions: [] }],
+        assignableScopes: [rg("rbac-rg")],
+      },
+    };
+    const created = await emulator.arm("PUT", path, definition);
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    expect(created.body.properties).toMatchObject({ roleName: "VM Reader Custom", type: "CustomRole" });
+    const sameName = await emulator.arm("PUT", `${sub}/providers/Microsoft.Authorization/roleDefinitions/${randomUUID()}?api-version=${AUTHZ_API}`, definition);
+    expect(sameName.status).toBe(409);
+    const outside = await emulator.arm("PUT", `${rg("other-rg")}/providers/Microsoft.Authorization/roleAssignments/${randomUUID()}?api-version=${AUTHZ_API}`, {
+      properties: { roleDefinitionId: roleDefinitionId(guid), principalId: caller.oid, principalType: "ServicePrincipal" },
+    });
+    expect(outside.status).toBe(403);
+    const name = await grant(rg("rbac-rg"), guid);
+    expect((await asCaller("GET", emulator.vmPath("rbac-rg", "caller-vm"))).status).toBe(200);
+    expect((await asCaller("GET", emulator.rgPath("rbac-rg"))).status).toBe(403);
+    expect((await emulator.arm("DELETE", path)).status).toBe(409);
+    await revoke(rg("rbac-rg"), name);
+    expect((await emulator.arm("DELETE", path)).status).toBe(200);
+  });
+});
+
 describe("role assignments API", () => {
   it("validates names, roles, principals and duplicates in Azure's words", async () => {
     const put = (name: string, body: unknown) => emulator.arm("PUT", `${rg("rbac-rg")}/providers/Microsoft.Authorization/roleAssignments/${name}?api-version=${AUTHZ_API}`, body);
@@ -175,5 +246,20 @@ describe("role assignments API", () => {
     expect(r.status).toBe(200);
     expect(r.body.properties.principalId).toBe(vm.identity.principalId);
     await revoke(rg("rbac-rg"), name);
+  });
+});
+
+describe("enforcement off", () => {
+  const relaxed = new TestEmulator({ rbacEnforcement: "off" });
+  afterAll(() => relaxed.dispose());
+
+  it("allows what would be denied (and logs it) when the deployment turns enforcement off", async () => {
+    await relaxed.start();
+    await relaxed.createResourceGroup("open-rg");
+    await relaxed.createVm("open-rg", "vm", { type: "SystemAssigned" });
+    const endpoint = await relaxed.imdsEndpoint("open-rg", "vm");
+    const t = await imds(`${endpoint}/metadata/identity/oauth2/token?api-version=2018-02-01&resource=https://management.azure.com/`);
+    const r = await relaxed.arm("GET", relaxed.rgPath("open-rg"), undefined, t.body.access_token);
+    expect(r.status).toBe(200);
   });
 });

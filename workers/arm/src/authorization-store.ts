@@ -5,7 +5,7 @@ import { DurableObject } from "cloudflare:workers";
 import { resourceKey, scopeContains, subscriptionScope } from "../../../shared/resource-id";
 import { adminObjectId, adminOwnerAssignmentName } from "../../../shared/seed";
 import type { ArmEnv } from "./env";
-import { builtInRole, builtInRoleByName, roleGrants, type RoleDefinitionData } from "./role-definitions";
+import { BUILT_IN_ROLES, builtInRole, builtInRoleByName, roleGrants, type RoleDefinitionData } from "./role-definitions";
 
 export interface RoleAssignmentRecord {
   name: string;
@@ -43,6 +43,11 @@ export class AuthorizationStore extends DurableObject<ArmEnv> {
       )`);
       this.sql.exec("CREATE INDEX IF NOT EXISTS by_principal ON role_assignments (principal_id)");
       this.sql.exec("CREATE INDEX IF NOT EXISTS by_scope ON role_assignments (scope_key)");
+      this.sql.exec(`CREATE TABLE IF NOT EXISTS custom_roles (
+        name TEXT PRIMARY KEY,
+        role_name TEXT NOT NULL UNIQUE COLLATE NOCASE,
+        record TEXT NOT NULL
+      )`);
       await this.seedAdmin();
     });
   }
@@ -140,7 +145,41 @@ export class AuthorizationStore extends DurableObject<ArmEnv> {
   }
 
   roleDefinition(guid: string): RoleDefinitionData | undefined {
-    return builtInRole(guid);
+    const builtIn = builtInRole(guid);
+    if (builtIn) return builtIn;
+    const row = this.sql.exec<{ record: string }>("SELECT record FROM custom_roles WHERE name = ?", guid.toLowerCase()).toArray()[0];
+    return row ? (JSON.parse(row.record) as RoleDefinitionData) : undefined;
+  }
+
+  /** Built-in roles and the tenant's custom roles. */
+  roleDefinitions(): RoleDefinitionData[] {
+    const custom = this.sql.exec<{ record: string }>("SELECT record FROM custom_roles ORDER BY role_name").toArray();
+    return [...BUILT_IN_ROLES, ...custom.map((r) => JSON.parse(r.record) as RoleDefinitionData)];
+  }
+
+  /** Creates or replaces a custom role. False when another role already has its roleName. */
+  putCustomRole(role: RoleDefinitionData): boolean {
+    const clash = this.roleDefinitions().find(
+      (r) => r.roleName.toLowerCase() === role.roleName.toLowerCase() && r.name.toLowerCase() !== role.name.toLowerCase(),
+    );
+    if (clash) return false;
+    this.sql.exec(
+      "INSERT OR REPLACE INTO custom_roles (name, role_name, record) VALUES (?, ?, ?)",
+      role.name.toLowerCase(),
+      role.roleName,
+      JSON.stringify(role),
+    );
+    return true;
+  }
+
+  /** Deletes a custom role unless assignments still use it; answers what happened. */
+  deleteCustomRole(guid: string): "deleted" | "missing" | "inUse" {
+    const role = this.roleDefinition(guid);
+    if (!role || role.type !== "CustomRole") return "missing";
+    const used = this.sql.exec("SELECT 1 FROM role_assignments WHERE role_definition_id = ? LIMIT 1", guid.toLowerCase()).toArray();
+    if (used.length) return "inUse";
+    this.sql.exec("DELETE FROM custom_roles WHERE name = ?", guid.toLowerCase());
+    return "deleted";
   }
 
   /** Whether the principal may perform `action` (or data action) at `scope`, through any assignment at or above it. */

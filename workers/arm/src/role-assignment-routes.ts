@@ -3,12 +3,12 @@
 // form clients compare exactly.
 import { AuthorizationErrors, ArmErrors } from "../../../shared/errors/arm";
 import { isGuid } from "../../../shared/guid";
-import type { ArmPath } from "../../../shared/resource-id";
+import { scopeContains, type ArmPath } from "../../../shared/resource-id";
 import { armJson, methodNotAllowed, type ArmRequest } from "./arm-request";
 import { authorize, authorizationStore } from "./authorization";
 import type { RoleAssignmentRecord } from "./authorization-store";
 import { readJsonObject, isObject } from "./request-body";
-import { BUILT_IN_ROLES, builtInRole, type RoleDefinitionData } from "./role-definitions";
+import { builtInRole, type RoleDefinitionData } from "./role-definitions";
 
 const AUTHORIZATION_VERSIONS = [
   "2015-06-01", "2015-07-01", "2017-05-01", "2018-01-01-preview", "2018-07-01", "2018-09-01-preview", "2020-03-01-preview",
@@ -122,7 +122,9 @@ async function roleAssignments(req: ArmRequest): Promise<Response> {
       const properties = isObject(body.properties) ? body.properties : null;
       if (!properties) throw ArmErrors.invalidRequestContent("properties is required");
       const guid = roleGuid(properties.roleDefinitionId);
-      if (!guid || !builtInRole(guid)) throw AuthorizationErrors.roleDefinitionDoesNotExist(String(properties.roleDefinitionId ?? ""));
+      const role = guid ? await store.roleDefinition(guid) : undefined;
+      if (!guid || !role) throw AuthorizationErrors.roleDefinitionDoesNotExist(String(properties.roleDefinitionId ?? ""));
+      if (!role.assignableScopes.some((s) => scopeContains(s, scope))) throw AuthorizationErrors.scopeNotAssignable(scope, role.roleName);
       const principalId = properties.principalId;
       if (!isGuid(principalId)) throw AuthorizationErrors.invalidPrincipalId(String(principalId ?? ""));
       const principalType = typeof properties.principalType === "string" ? properties.principalType : "User";
@@ -187,23 +189,88 @@ function parseFilter(filter: string | null): { atScopeOnly?: boolean; principalI
 
 async function roleDefinitions(req: ArmRequest): Promise<Response> {
   apiVersion(req);
-  if (req.method !== "GET") throw ArmErrors.notImplemented("Custom role definitions");
   const scope = scopeOf(req.path);
-  await authorize(req.env, req.caller, "Microsoft.Authorization/roleDefinitions/read", scope);
+  const store = authorizationStore(req.env);
   const name = req.path.names[0];
-  if (name !== undefined) {
-    const role = builtInRole(name);
-    if (!role) throw AuthorizationErrors.roleDefinitionNotFound(name);
-    return armJson(definitionView(req, role));
+  if (name === undefined) {
+    if (req.method !== "GET") methodNotAllowed(req.method);
+    await authorize(req.env, req.caller, "Microsoft.Authorization/roleDefinitions/read", scope);
+    const filter = req.query.get("$filter");
+    // Roles usable at the scope: built-ins everywhere, custom roles where they are assignable.
+    let roles = (await store.roleDefinitions()).filter((r) => r.assignableScopes.some((s) => scopeContains(s, scope) || scopeContains(scope, s)));
+    if (filter) {
+      const byName = /^roleName\s+eq\s+'([^']*)'$/i.exec(filter.trim());
+      const byType = /^type\s+eq\s+'([^']*)'$/i.exec(filter.trim());
+      if (byName) roles = roles.filter((r) => r.roleName.toLowerCase() === byName[1]!.toLowerCase());
+      else if (byType) roles = roles.filter((r) => r.type.toLowerCase() === byType[1]!.toLowerCase());
+      else throw AuthorizationErrors.unsupportedFilter(filter);
+    }
+    return armJson({ value: roles.map((r) => definitionView(req, r)) });
   }
-  const filter = req.query.get("$filter");
-  let roles = BUILT_IN_ROLES;
-  if (filter) {
-    const byName = /^roleName\s+eq\s+'([^']*)'$/i.exec(filter.trim());
-    const byType = /^type\s+eq\s+'([^']*)'$/i.exec(filter.trim());
-    if (byName) roles = roles.filter((r) => r.roleName.toLowerCase() === byName[1]!.toLowerCase());
-    else if (byType) roles = roles.filter((r) => r.type.toLowerCase() === byType[1]!.toLowerCase());
-    else throw AuthorizationErrors.unsupportedFilter(filter);
+  if (!isGuid(name)) throw AuthorizationErrors.roleDefinitionNotFound(name);
+  switch (req.method) {
+    case "GET": {
+      await authorize(req.env, req.caller, "Microsoft.Authorization/roleDefinitions/read", scope);
+      const role = await store.roleDefinition(name);
+      if (!role) throw AuthorizationErrors.roleDefinitionNotFound(name);
+      return armJson(definitionView(req, role));
+    }
+    case "PUT": {
+      await authorize(req.env, req.caller, "Microsoft.Authorization/roleDefinitions/write", scope);
+      if (builtInRole(name)) throw AuthorizationErrors.invalidRoleDefinition("Built-in roles cannot be changed.");
+      const role = customRole(name, await readJsonObject(req.raw), scope);
+      const existed = (await store.roleDefinition(name)) !== undefined;
+      if (!(await store.putCustomRole(role))) throw AuthorizationErrors.roleDefinitionNameExists(role.roleName);
+      return armJson(definitionView(req, role), existed ? 200 : 201);
+    }
+    case "DELETE": {
+      await authorize(req.env, req.caller, "Microsoft.Authorization/roleDefinitions/delete", scope);
+      const role = await store.roleDefinition(name);
+      const outcome = await store.deleteCustomRole(name);
+      if (outcome === "inUse") throw AuthorizationErrors.roleDefinitionHasAssignments();
+      if (outcome === "missing" || !role) return new Response(null, { status: 204 });
+      return armJson(definitionView(req, role));
+    }
+    default:
+      return methodNotAllowed(req.method);
   }
-  return armJson({ value: roles.map((r) => definitionView(req, r)) });
+}
+
+/** A custom role from a PUT body: Azure's required fields, and the PUT's scope among its assignable scopes. */
+function customRole(name: string, body: Record<string, unknown>, scope: string): RoleDefinitionData {
+  const properties = isObject(body.properties) ? body.properties : null;
+  if (!properties) throw ArmErrors.invalidRequestContent("properties is required");
+  const roleName = properties.roleName;
+  if (typeof roleName !== "string" || !roleName.trim()) throw AuthorizationErrors.invalidRoleDefinition("The role name must be provided.");
+  const strings = (value: unknown, what: string): string[] => {
+    if (value === undefined || value === null) return [];
+    if (!Array.isArray(value) || value.some((v) => typeof v !== "string")) {
+      throw AuthorizationErrors.invalidRoleDefinition(`The ${what} must be an array of strings.`);
+    }
+    return value as string[];
+  };
+  const permissionsIn = Array.isArray(properties.permissions) ? properties.permissions : null;
+  if (!permissionsIn || permissionsIn.length === 0) throw AuthorizationErrors.invalidRoleDefinition("The role definition must have permissions.");
+  const permissions = permissionsIn.map((p) => {
+    if (!isObject(p)) throw AuthorizationErrors.invalidRoleDefinition("Each permission must be an object.");
+    return {
+      actions: strings(p.actions, "actions"),
+      notActions: strings(p.notActions, "notActions"),
+      dataActions: strings(p.dataActions, "dataActions"),
+      notDataActions: strings(p.notDataActions, "notDataActions"),
+    };
+  });
+  const assignableScopes = strings(properties.assignableScopes, "assignableScopes");
+  if (assignableScopes.length === 0) throw AuthorizationErrors.invalidRoleDefinition("The role definition must have at least one assignable scope.");
+  if (!assignableScopes.some((s) => scopeContains(scope, s))) {
+    throw AuthorizationErrors.invalidRoleDefinition(`The role definition's assignable scopes must be at or below the scope '${scope}' it is created at.`);
+  }
+  return {
+    name: name.toLowerCase(),
+    roleName,
+    description: typeof properties.description === "string" ? properties.description : "",
+    type: "CustomRole",
+    permissions,
+    assignableScopes,
+  };
 }
