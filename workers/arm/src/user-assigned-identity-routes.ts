@@ -3,14 +3,15 @@
 // resource's system-assigned identity at {scope}/providers/Microsoft.ManagedIdentity/identities/default.
 import { stubOf } from "../../../shared/durable";
 import { ArmError, ArmErrors } from "../../../shared/errors/arm";
-import { parseResourceId, resourceGroupId, resourceKey, subscriptionScope } from "../../../shared/resource-id";
+import { parseResourceId, resourceKey } from "../../../shared/resource-id";
 import { requireApiVersion } from "./api-versions";
-import { armJson, methodNotAllowed, requireSubscription, subscriptionIndex, type ArmRequest } from "./arm-request";
+import { armJson, methodNotAllowed, requireSubscription, type ArmRequest } from "./arm-request";
 import { authorize } from "./authorization";
 import type { ArmEnv } from "./env";
 import { readJsonObject } from "./request-body";
+import { listResources } from "./resource-lists";
 import { requireResourceGroup, requireWritableResourceGroup } from "./resource-groups";
-import { UAMI_TYPE, uamiId, validateFicName, validateUamiName, type UamiDocument } from "./user-assigned-identities";
+import { UAMI_TYPE, uamiId, validateFicName, validateUamiName } from "./user-assigned-identities";
 import type { UserAssignedIdentityObject } from "./user-assigned-identity-object";
 import type { VirtualMachineObject } from "./virtual-machine-object";
 
@@ -39,13 +40,7 @@ export async function handleManagedIdentity(req: ArmRequest): Promise<Response |
   const group = path.resourceGroup;
 
   if (path.names.length === 0 && path.types.length === 1) {
-    if (req.method !== "GET") methodNotAllowed(req.method);
-    const scope = group ? resourceGroupId(subscriptionId, group) : subscriptionScope(subscriptionId);
-    await authorize(req.env, req.caller, ACTIONS.read, scope);
-    if (group) await requireResourceGroup(req.env, subscriptionId, group);
-    const entries = await subscriptionIndex(req.env).list(UAMI_TYPE, group);
-    const docs = await Promise.all(entries.map((e) => userAssignedIdentityObject(req.env, e.id).read()));
-    return armJson({ value: docs.filter((d): d is UamiDocument => d !== null) });
+    return listResources(req, subscriptionId, group, UAMI_TYPE, ACTIONS.read, (id) => userAssignedIdentityObject(req.env, id).read());
   }
   if (!group) return null;
   const name = path.names[0]!;

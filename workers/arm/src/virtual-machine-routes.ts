@@ -1,13 +1,14 @@
 // Routes of Microsoft.Compute/virtualMachines: PUT/GET/PATCH/DELETE, lists by resource group
 // and by subscription, and the emulator's listImdsEndpoint action (see contract.md).
 import { ArmError, ArmErrors } from "../../../shared/errors/arm";
-import { providerResourceId, resourceKey, resourceGroupId, subscriptionScope } from "../../../shared/resource-id";
+import { providerResourceId, resourceKey } from "../../../shared/resource-id";
 import { requireApiVersion } from "./api-versions";
-import { armJson, methodNotAllowed, requireSubscription, subscriptionIndex, type ArmRequest } from "./arm-request";
+import { armJson, methodNotAllowed, requireSubscription, type ArmRequest } from "./arm-request";
 import { authorize, authorizeLinked } from "./authorization";
 import type { ArmEnv } from "./env";
 import { isObject, readJsonObject } from "./request-body";
 import { userAssignedIdentityObject } from "./user-assigned-identity-routes";
+import { listResources } from "./resource-lists";
 import { requireResourceGroup, requireWritableResourceGroup } from "./resource-groups";
 import { userAssignedChanges, validateVmName, VM_TYPE, type VmDocument } from "./virtual-machines";
 import { stubOf } from "../../../shared/durable";
@@ -33,13 +34,7 @@ export async function handleVirtualMachines(req: ArmRequest): Promise<Response |
   const group = path.resourceGroup;
 
   if (path.names.length === 0 && path.types.length === 1) {
-    if (req.method !== "GET") methodNotAllowed(req.method);
-    const scope = group ? resourceGroupId(subscriptionId, group) : subscriptionScope(subscriptionId);
-    await authorize(req.env, req.caller, ACTIONS.read, scope);
-    if (group) await requireResourceGroup(req.env, subscriptionId, group);
-    const entries = await subscriptionIndex(req.env).list(VM_TYPE, group);
-    const docs = await Promise.all(entries.map((e) => virtualMachineObject(req.env, e.id).read()));
-    return armJson({ value: docs.filter((d): d is VmDocument => d !== null) });
+    return listResources(req, subscriptionId, group, VM_TYPE, ACTIONS.read, (id) => virtualMachineObject(req.env, id).read());
   }
   if (!group || path.names.length !== 1) return null;
   const name = path.names[0]!;
