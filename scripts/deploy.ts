@@ -26,7 +26,7 @@ function outFolder(worker: WorkerConfig): string {
 }
 
 /** The merged wrangler config of one worker, as deployed. */
-function deployConfig(worker: WorkerConfig): Record<string, unknown> {
+function deployConfig(worker: WorkerConfig, withoutServices: string[] = []): Record<string, unknown> {
   const configDir = join(ROOT, "dist", worker.folder);
   const entry = join(worker.dir, worker.main ?? "src/index.ts");
   const vars = Object.fromEntries(Object.entries(worker.vars ?? {}).filter(([name]) => !SECRET_VARS.includes(name)));
@@ -40,13 +40,27 @@ function deployConfig(worker: WorkerConfig): Record<string, unknown> {
     vars,
   };
   if (worker.durable_objects) config.durable_objects = worker.durable_objects;
-  if (worker.services) config.services = worker.services;
+  const services = (worker.services ?? []).filter((s) => !withoutServices.includes(s.service));
+  if (services.length) config.services = services;
   if (worker.migrations) config.migrations = worker.migrations;
   return config;
 }
 
-/** Workers ordered so that every worker comes after the workers it binds to (ties: by folder). */
-function deployOrder(workers: WorkerConfig[]): WorkerConfig[] {
+interface DeployStep {
+  worker: WorkerConfig;
+  /** Service bindings left out of this step: they close a cycle and are added by a later step. */
+  withoutServices: string[];
+  /** The file this step deploys (a bootstrap step gets its own). */
+  configFile: string;
+}
+
+/**
+ * Workers ordered so that every worker comes after the workers it binds to (ties: by folder).
+ * A cycle (Resource Manager and Key Vault bind to each other) is broken the way Cloudflare
+ * allows: the first worker of the cycle is deployed without the bindings to workers that do
+ * not exist yet, and deployed again with all of them at the end.
+ */
+function deployPlan(workers: WorkerConfig[]): DeployStep[] {
   const byName = new Map(workers.map((w) => [w.name, w]));
   const dependencies = (w: WorkerConfig) => {
     const names = [
@@ -55,14 +69,28 @@ function deployOrder(workers: WorkerConfig[]): WorkerConfig[] {
     ];
     return names.filter((n) => n !== w.name && byName.has(n));
   };
-  const ordered: WorkerConfig[] = [];
+  const deployed = new Set<string>();
+  const steps: DeployStep[] = [];
+  const finals: DeployStep[] = [];
   const remaining = [...workers].sort((a, b) => a.folder.localeCompare(b.folder));
   while (remaining.length > 0) {
-    const index = remaining.findIndex((w) => dependencies(w).every((d) => ordered.some((o) => o.name === d)));
-    if (index < 0) throw new Error(`service bindings form a cycle among: ${remaining.map((w) => w.name).join(", ")}`);
-    ordered.push(remaining.splice(index, 1)[0]!);
+    let index = remaining.findIndex((w) => dependencies(w).every((d) => deployed.has(d)));
+    let withoutServices: string[] = [];
+    if (index < 0) {
+      index = 0;
+      withoutServices = dependencies(remaining[0]!).filter((d) => !deployed.has(d));
+    }
+    const worker = remaining.splice(index, 1)[0]!;
+    const folder = outFolder(worker);
+    if (withoutServices.length) {
+      steps.push({ worker, withoutServices, configFile: `${folder}/wrangler.bootstrap.json` });
+      finals.push({ worker, withoutServices: [], configFile: `${folder}/wrangler.json` });
+    } else {
+      steps.push({ worker, withoutServices: [], configFile: `${folder}/wrangler.json` });
+    }
+    deployed.add(worker.name);
   }
-  return ordered;
+  return [...steps, ...finals];
 }
 
 function run(command: string, args: string[]): Promise<number> {
@@ -85,24 +113,25 @@ async function main(): Promise<number> {
     return 2;
   }
 
-  const workers = deployOrder(loadWorkerConfigs());
+  const workers = loadWorkerConfigs();
   if (workers.length === 0) {
     console.error("deploy: no workers found under workers/");
     return 1;
   }
-
-  for (const worker of workers) {
-    const dir = join(ROOT, outFolder(worker));
-    mkdirSync(dir, { recursive: true });
-    writeFileSync(join(dir, "wrangler.json"), JSON.stringify(deployConfig(worker), null, 2) + "\n");
+  const plan = deployPlan(workers);
+  for (const step of plan) {
+    mkdirSync(join(ROOT, outFolder(step.worker)), { recursive: true });
+    writeFileSync(join(ROOT, step.configFile), JSON.stringify(deployConfig(step.worker, step.withoutServices), null, 2) + "\n");
   }
-  console.log(`deploy: wrote ${workers.map((w) => `${outFolder(w)}/wrangler.json`).join(", ")}`);
-  console.log(`deploy: order ${workers.map((w) => w.name).join(" -> ")}${dryRun ? " (dry run)" : ""}\n`);
+  console.log(`deploy: wrote ${plan.map((s) => s.configFile).join(", ")}`);
+  console.log(
+    `deploy: order ${plan.map((s) => (s.withoutServices.length ? `${s.worker.name} (without ${s.withoutServices.join(", ")})` : s.worker.name)).join(" -> ")}${dryRun ? " (dry run)" : ""}\n`,
+  );
 
   const results: { name: string; code: number }[] = [];
-  for (const worker of workers) {
+  for (const { worker, configFile } of plan) {
     const folder = outFolder(worker);
-    const wranglerArgs = ["wrangler", "deploy", "--config", `${folder}/wrangler.json`, ...args];
+    const wranglerArgs = ["wrangler", "deploy", "--config", configFile, ...args];
     // Absolute: wrangler resolves a relative --outdir against the config file's folder.
     if (dryRun && !userOutdir) wranglerArgs.push("--outdir", join(ROOT, folder, "out"));
     console.log(`\n=== ${worker.name}: npx ${wranglerArgs.join(" ")}`);

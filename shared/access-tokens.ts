@@ -4,7 +4,7 @@
 // What each server answers for a rejected token (status, code, wording) is its own business, so
 // a rejection is returned as data, in the order Azure's servers check: form, signature, lifetime,
 // issuer, audience, caller.
-import { compactVerify, decodeProtectedHeader, importJWK } from "jose";
+import { compactVerify, decodeJwt, decodeProtectedHeader, importJWK } from "jose";
 import type { PublicJwk } from "./rpc";
 
 const KEY_CACHE_MS = 10 * 60_000;
@@ -63,6 +63,18 @@ export interface VerificationPolicy {
   audiences: readonly string[];
 }
 
+/** Azure AD's v1 and v2 token issuers, for any tenant. */
+const AZURE_AD_ISSUER = /^https:\/\/(sts\.windows\.net\/[0-9a-f-]{36}\/|login\.microsoftonline\.com\/[0-9a-f-]{36}\/v2\.0)$/i;
+
+function unverifiedIssuer(token: string): string | null {
+  try {
+    const iss = decodeJwt(token).iss;
+    return typeof iss === "string" ? iss : null;
+  } catch {
+    return null;
+  }
+}
+
 /** The v1 issuer our authority writes into every token of `tenantId`. */
 export function v1TokenIssuer(tenantId: string): string {
   return `https://sts.windows.net/${tenantId}/`;
@@ -81,7 +93,17 @@ export async function verifyAccessToken(
   }
   if (header.alg !== "RS256") return reject({ reason: "algorithm", algorithm: String(header.alg) });
   const key = typeof header.kid === "string" ? await policy.keys.key(header.kid) : undefined;
-  if (!key) return reject({ reason: "unknownKey", encodedHeader: token.split(".")[0] ?? "" });
+  if (!key) {
+    // Azure AD signs every tenant's tokens with the same keys, so there a genuine token of
+    // another tenant verifies and is refused for its issuer. Our keys are per tenant, so such a
+    // token names a key we do not know: refuse it for its issuer too, as Azure would.
+    const claimed = unverifiedIssuer(token);
+    const expectedIssuer = v1TokenIssuer(policy.tenantId);
+    if (claimed && AZURE_AD_ISSUER.test(claimed) && claimed.toLowerCase() !== expectedIssuer.toLowerCase()) {
+      return reject({ reason: "issuer", issuer: claimed, expectedIssuer });
+    }
+    return reject({ reason: "unknownKey", encodedHeader: token.split(".")[0] ?? "" });
+  }
   let payload: Record<string, unknown>;
   try {
     const verified = await compactVerify(token, key, { algorithms: ["RS256"] });

@@ -21,11 +21,17 @@ const MANAGED_IDENTITY = [
   "2024-11-30", "2025-01-31-preview", "2025-05-31-preview",
 ];
 
+const KEY_VAULT = [
+  "2015-06-01", "2016-10-01", "2018-02-14", "2019-09-01", "2021-10-01", "2022-07-01", "2023-02-01", "2023-07-01",
+  "2024-11-01", "2026-02-01",
+];
+
 export const API_VERSIONS = {
   "Microsoft.ManagedIdentity/userAssignedIdentities": MANAGED_IDENTITY,
   "Microsoft.Resources/subscriptions": RESOURCES,
   "Microsoft.Resources/resourceGroups": RESOURCES,
   "Microsoft.Compute/virtualMachines": COMPUTE,
+  "Microsoft.KeyVault/vaults": KEY_VAULT,
 } as const;
 
 export type VersionedType = keyof typeof API_VERSIONS;

@@ -1,4 +1,4 @@
-import type { DirectoryRpc, ImdsRpc } from "../../../shared/rpc";
+import type { DirectoryRpc, ImdsRpc, VaultAdminRpc } from "../../../shared/rpc";
 
 export interface ArmEnv {
   RESOURCES: DurableObjectNamespace;
@@ -8,6 +8,7 @@ export interface ArmEnv {
   AUTHORIZATION: DurableObjectNamespace;
   AAD: Fetcher & DirectoryRpc;
   IMDS: Fetcher & ImdsRpc;
+  KEYVAULT: Fetcher & VaultAdminRpc;
   TENANT_ID: string;
   SUBSCRIPTION_ID: string;
   ADMIN_CLIENT_ID: string;
@@ -15,4 +16,6 @@ export interface ArmEnv {
   ARM_URL?: string;
   LOGIN_URL?: string;
   IMDS_URL?: string;
+  /** Public base of the Key Vault data plane, for vaults' properties.vaultUri (shared/vault-uri.ts). */
+  VAULT_URL?: string;
 }

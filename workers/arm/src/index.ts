@@ -1,13 +1,17 @@
 // Azure Resource Manager. Every request is authenticated (a bearer token of our authority),
 // parsed into the resource it addresses, checked against api-versions, and authorized through
 // the one RBAC seam before any state is touched.
+import { WorkerEntrypoint } from "cloudflare:workers";
 import { Hono } from "hono";
 import { ArmError, ArmErrors, armChallenge } from "../../../shared/errors/arm";
 import { publicBase } from "../../../shared/public-url";
+import type { AuthorizationRpc } from "../../../shared/rpc";
 import { collapseSlashes, parseArmPath, type ArmPath } from "../../../shared/resource-id";
 import type { ArmRequest } from "./arm-request";
 import { authenticate, type Caller } from "./authentication";
+import { permittedDataAction } from "./authorization";
 import type { ArmEnv } from "./env";
+import { handleKeyVaults } from "./key-vault-routes";
 import { handleResourceGroups } from "./resource-groups";
 import { handleAuthorization } from "./role-assignment-routes";
 import { handleManagedIdentity } from "./user-assigned-identity-routes";
@@ -69,7 +73,8 @@ app.all("*", async (c) => {
     (await handleResourceGroups(request)) ??
     (await handleVirtualMachines(request)) ??
     (await handleAuthorization(request)) ??
-    (await handleManagedIdentity(request));
+    (await handleManagedIdentity(request)) ??
+    (await handleKeyVaults(request));
   if (response) return response;
   throw unroutable(path);
 });
@@ -81,3 +86,10 @@ function unroutable(path: ArmPath): ArmError {
 }
 
 export default { fetch: app.fetch } satisfies ExportedHandler<ArmEnv>;
+
+/** RBAC decisions for resource servers (the Key Vault data plane): service binding entrypoint "AuthorizationService". */
+export class AuthorizationService extends WorkerEntrypoint<ArmEnv> implements AuthorizationRpc {
+  async checkDataAction(principalId: string, dataAction: string, scope: string): Promise<{ allowed: boolean }> {
+    return { allowed: await permittedDataAction(this.env, principalId, dataAction, scope) };
+  }
+}

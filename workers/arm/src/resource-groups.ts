@@ -13,6 +13,7 @@ import type { OperationResult } from "./operation";
 import { UAMI_TYPE } from "./user-assigned-identities";
 import type { UserAssignedIdentityObject } from "./user-assigned-identity-object";
 import { stubOf } from "../../../shared/durable";
+import { VAULT_TYPE, deleteVault } from "./key-vaults";
 import { VM_TYPE } from "./virtual-machines";
 
 export const RESOURCE_GROUP_TYPE = "Microsoft.Resources/resourceGroups";
@@ -130,6 +131,7 @@ export async function handleResourceGroups(req: ArmRequest): Promise<Response | 
 const RESOURCE_DELETERS: Record<string, (env: ArmEnv, id: string) => Promise<OperationResult>> = {
   [VM_TYPE.toLowerCase()]: (env, id) => stubOf<VirtualMachineObject>(env.VIRTUAL_MACHINES, resourceKey(id)).remove(),
   [UAMI_TYPE.toLowerCase()]: (env, id) => stubOf<UserAssignedIdentityObject>(env.USER_ASSIGNED_IDENTITIES, resourceKey(id)).remove(),
+  [VAULT_TYPE.toLowerCase()]: deleteVault,
 };
 
 function deleteOrder(type: string): number {

@@ -1,0 +1,13 @@
+import type { AuthorizationRpc, DirectoryRpc } from "../../../shared/rpc";
+
+export interface KeyVaultEnv {
+  /** One VaultObject per vault, keyed by the lower-cased vault name (names are global in Azure). */
+  VAULTS: DurableObjectNamespace;
+  AAD: Fetcher & DirectoryRpc;
+  ARM: Fetcher & AuthorizationRpc;
+  TENANT_ID: string;
+  /** Public base URL of this worker (set by the local server; derived from the request otherwise). */
+  VAULT_URL?: string;
+  /** The authority named in the 401 challenge. */
+  LOGIN_URL?: string;
+}

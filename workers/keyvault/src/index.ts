@@ -1,0 +1,112 @@
+// The Key Vault data plane of every vault, on one origin: a vault is addressed at
+// {VAULT_URL}/vaults/{name}/ (shared/vault-uri.ts says why). Each request is checked in Key
+// Vault's order: the vault exists, the bearer token is ours and for Key Vault (else 401 with the
+// challenge the SDKs answer), the api-version is known, then the operation's data action is
+// authorized by Resource Manager before the vault's object is touched.
+// RPC (VaultAdminRpc): Resource Manager creates, updates and removes vaults.
+import { WorkerEntrypoint } from "cloudflare:workers";
+import { Hono } from "hono";
+import { stubOf } from "../../../shared/durable";
+import { KeyVaultError, KeyVaultErrors, VAULT_NAME_TAKEN, keyVaultChallenge } from "../../../shared/errors/keyvault";
+import { publicBase } from "../../../shared/public-url";
+import type { VaultAdminRpc, VaultConfiguration } from "../../../shared/rpc";
+import { VAULTS_SEGMENT, vaultUri } from "../../../shared/vault-uri";
+import { requireApiVersion } from "./api-versions";
+import { authenticate } from "./authentication";
+import type { KeyVaultEnv } from "./env";
+import { handleSecrets } from "./secret-routes";
+import type { VaultObject } from "./vault-object";
+
+export { VaultObject } from "./vault-object";
+
+/** What Key Vault reports as x-ms-keyvault-service-version; clients only log it. */
+const SERVICE_VERSION = "1.9.0.0-mie";
+
+function vaultObject(env: KeyVaultEnv, name: string) {
+  return stubOf<VaultObject>(env.VAULTS, name.toLowerCase());
+}
+
+const app = new Hono<{ Bindings: KeyVaultEnv; Variables: { tenantId: string; location: string } }>();
+
+app.onError((err, c) => {
+  const error = err instanceof KeyVaultError ? err : null;
+  if (!error) console.error("keyvault: unexpected error", err);
+  const kvError = error ?? KeyVaultErrors.internal();
+  const headers: Record<string, string> = { "content-type": "application/json; charset=utf-8" };
+  if (kvError.status === 401) {
+    // Every 401 carries the challenge: it is how clients learn the authority and the resource.
+    const authority = `${publicBase(c.env.LOGIN_URL, "https://login.microsoftonline.com/")}/${c.get("tenantId") ?? c.env.TENANT_ID}`;
+    headers["WWW-Authenticate"] = keyVaultChallenge(authority);
+  }
+  return new Response(c.req.method === "HEAD" ? null : JSON.stringify(kvError.body()), { status: kvError.status, headers });
+});
+
+app.use("*", async (c, next) => {
+  const requestId = crypto.randomUUID();
+  await next();
+  c.res.headers.set("Cache-Control", "no-cache");
+  c.res.headers.set("Pragma", "no-cache");
+  c.res.headers.set("Expires", "-1");
+  c.res.headers.set("x-ms-request-id", requestId);
+  c.res.headers.set("x-ms-keyvault-service-version", SERVICE_VERSION);
+  const location = c.get("location");
+  if (location) c.res.headers.set("x-ms-keyvault-region", location);
+  const clientRequestId = c.req.header("x-ms-client-request-id");
+  if (clientRequestId) c.res.headers.set("x-ms-client-request-id", clientRequestId);
+});
+
+app.all("*", async (c) => {
+  const url = new URL(c.req.url);
+  // Clients join paths onto vault URLs with or without a slash in between; "//" means nothing.
+  const segments = url.pathname.replace(/\/{2,}/g, "/").split("/").slice(1).map(decodeSegment);
+  if (segments[0]?.toLowerCase() !== VAULTS_SEGMENT || !segments[1]) throw KeyVaultErrors.notFound(url.pathname);
+  const name = segments[1];
+  const vault = vaultObject(c.env, name);
+  const settings = await vault.settings();
+  if (!settings) throw KeyVaultErrors.vaultNotFound(name);
+  c.set("tenantId", settings.tenantId);
+  c.set("location", settings.location);
+
+  const caller = await authenticate(c.env, c.req.header("authorization"), settings.tenantId);
+  const apiVersion = requireApiVersion(url.searchParams);
+  const base = publicBase(c.env.VAULT_URL, c.req.url);
+  return handleSecrets({
+    raw: c.req.raw,
+    env: c.env,
+    method: c.req.method,
+    segments: segments.slice(2),
+    query: url.searchParams,
+    caller,
+    apiVersion,
+    view: { base, vault: settings },
+    vaultUri: vaultUri(base, settings.name),
+    vault,
+  });
+});
+
+function decodeSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
+}
+
+export default { fetch: app.fetch } satisfies ExportedHandler<KeyVaultEnv>;
+
+/** Resource Manager's view of the data plane (service binding entrypoint "VaultAdminService"). */
+export class VaultAdminService extends WorkerEntrypoint<KeyVaultEnv> implements VaultAdminRpc {
+  /**
+   * Creates or updates the vault's record. The vault's object is keyed by its name, so it is the
+   * global registry of vault names: a name held by another resource id is refused, atomically,
+   * with an error whose message starts with VAULT_NAME_TAKEN (Resource Manager answers 409).
+   */
+  async configureVault(configuration: VaultConfiguration): Promise<void> {
+    const result = await vaultObject(this.env, configuration.name).configure(configuration);
+    if (!result.ok) throw new Error(`${VAULT_NAME_TAKEN} '${configuration.name}' belongs to ${result.ownerResourceId}`);
+  }
+
+  async removeVault(name: string): Promise<void> {
+    await vaultObject(this.env, name).remove();
+  }
+}
