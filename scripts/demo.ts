@@ -10,6 +10,7 @@ import { randomUUID } from "node:crypto";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { getCACertificates, setDefaultCACertificates } from "node:tls";
 import { ROOT, optionsFromEnv, startStack, type Endpoints, type RunningStack } from "./stack.ts";
 
 const ROLE = {
@@ -62,9 +63,9 @@ async function emulator(): Promise<{ endpoints: Endpoints; stop?: RunningStack["
 
 async function main(): Promise<void> {
   const { endpoints: e, stop } = await emulator();
-  // Node reads NODE_EXTRA_CA_CERTS at start: the VM app runs in its own process with it set;
-  // this process trusts the CA through the agent-free fetch below and the SDK's own pipeline.
-  process.env.NODE_EXTRA_CA_CERTS = e.caCertificate;
+  // This process may have started before the CA existed, so it cannot rely on
+  // NODE_EXTRA_CA_CERTS; it adds the CA to its default trust. The VM app gets the variable.
+  setDefaultCACertificates([...getCACertificates("default"), readFileSync(e.caCertificate, "utf8")]);
   const admin = new ClientSecretCredential(e.tenantId, e.admin.clientId, e.admin.clientSecret, { authorityHost: e.login, disableInstanceDiscovery: true });
   const armToken = async () => (await admin.getToken("https://management.azure.com/.default")).token;
   const sub = `/subscriptions/${e.subscriptionId}`;

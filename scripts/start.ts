@@ -10,7 +10,9 @@ Managed Identity Emulator is ready (${Date.now() - started} ms)
 
   Resource Manager   ${e.arm}
   Azure AD (login)   ${e.login}
+  Microsoft Graph    ${e.graph}
   IMDS               ${e.imds}   (each VM: POST {arm}{vmId}/listImdsEndpoint)
+  Key Vault          ${e.keyVault ?? "(not served)"}   (each vault: its properties.vaultUri)
   Tenant             ${e.tenantId}
   Subscription       ${e.subscriptionId}
   Admin client id    ${e.admin.clientId}   (Owner on the subscription)

@@ -13,5 +13,5 @@ try {
   const secret = await client.getSecret(secretName);
   console.log(JSON.stringify({ ok: true, value: secret.value, id: secret.properties.id }));
 } catch (err) {
-  console.log(JSON.stringify({ ok: false, error: String(err?.message ?? err).split("\n")[0], status: err?.statusCode, code: err?.code }));
+  console.log(JSON.stringify({ ok: false, error: String(err?.message ?? err).split(/\r?\n/)[0], status: err?.statusCode, code: err?.code }));
 }
