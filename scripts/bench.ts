@@ -222,8 +222,9 @@ const imdsTokens: Measurement = {
 
 /**
  * The cost of an authorization check as the tenant grows: the VM's identity reads its VM through
- * Resource Manager (authenticate, then check `virtualMachines/read` over its one assignment),
- * first with 10 role assignments in the tenant, then with 10,000. Assignments are indexed by
+ * Resource Manager (authenticate, then check `virtualMachines/read` over its one assignment), and
+ * reads a Key Vault secret (the data-plane check Key Vault asks of Resource Manager over the
+ * service binding), first with 10 role assignments in the tenant, then with 10,000. Assignments are indexed by
  * principal, so the two rows should match; a check that scanned the tenant would not.
  */
 const authorizationCheck: Measurement = {
@@ -250,7 +251,40 @@ const authorizationCheck: Measurement = {
       holders.push((identity.properties as { principalId: string }).principalId);
     }
     await assign(`${sub}/resourceGroups/${ctx.resourceGroup}`, oid);
-    let total = 2; // the admin's Owner and the identity's Reader
+    // A vault with one secret the identity may read (Key Vault Secrets User), and one the admin may write.
+    const vault = await ctx.arm("PUT", `${sub}/resourceGroups/${ctx.resourceGroup}/providers/Microsoft.KeyVault/vaults/benchkv${randomUUID().slice(0, 8)}?api-version=2024-11-01`, {
+      location: "westus",
+      properties: { tenantId: ctx.endpoints.tenantId, sku: { family: "A", name: "standard" }, enableRbacAuthorization: true },
+    });
+    const vaultId = vault.id as string;
+    const vaultUri = (vault.properties as { vaultUri: string }).vaultUri;
+    const grantRole = (role: string, principalId: string) =>
+      ctx.arm("PUT", `${vaultId}/providers/Microsoft.Authorization/roleAssignments/${randomUUID()}?api-version=2022-04-01`, {
+        properties: { roleDefinitionId: `${sub}/providers/Microsoft.Authorization/roleDefinitions/${role}`, principalId, principalType: "ServicePrincipal" },
+      });
+    await grantRole("b86a8fe4-44ce-4948-aee5-eccb2c155cd7", ctx.endpoints.admin.objectId); // Key Vault Secrets Officer
+    await grantRole("4633458b-17de-408a-b874-0445c86b69e6", oid); // Key Vault Secrets User
+    const adminVaultToken = await clientCredentialsToken(ctx, "https://vault.azure.net/.default");
+    expectOk(
+      "set bench secret",
+      await send("PUT", `${vaultUri}secrets/bench-secret?api-version=7.5`, {
+        ca: ctx.ca,
+        headers: { authorization: `Bearer ${adminVaultToken}`, "content-type": "application/json" },
+        body: JSON.stringify({ value: "bench" }),
+      }),
+    );
+    const vaultToken = expectOk(
+      "VM identity token for Key Vault",
+      await send("GET", `${ctx.imdsEndpoint}/metadata/identity/oauth2/token?api-version=2018-02-01&resource=${encodeURIComponent("https://vault.azure.net")}`, {
+        ca: ctx.ca,
+        headers: { Metadata: "true" },
+      }),
+    ).access_token as string;
+    const secretUrl = `${vaultUri}secrets/bench-secret?api-version=7.5`;
+    const vaultHeaders = { authorization: `Bearer ${vaultToken}` };
+    expectOk("secret read warm-up", await send("GET", secretUrl, { ca: ctx.ca, headers: vaultHeaders }));
+    let total = 5; // the admin's Owner, the identity's Reader, the two vault roles... and one more below
+    await assign(`${sub}/resourceGroups/bench-scope-first`, holders[0]!);
     const grow = async (target: number) => {
       const pending: Promise<unknown>[] = [];
       for (; total < target; total++) {
@@ -266,10 +300,12 @@ const authorizationCheck: Measurement = {
     const rows: Row[] = [];
     await grow(10);
     rows.push(await load("arm read, 10 assignments", url, ctx.settings, headers));
+    rows.push(await load("vault secret read, 10 assignments", secretUrl, ctx.settings, vaultHeaders));
     const started = Date.now();
     await grow(10_000);
     console.log(`  (created ${total - 10} more role assignments in ${((Date.now() - started) / 1000).toFixed(1)} s)`);
     rows.push(await load("arm read, 10,000 assignments", url, ctx.settings, headers));
+    rows.push(await load("vault secret read, 10,000 assignments", secretUrl, ctx.settings, vaultHeaders));
     return rows;
   },
 };
@@ -284,13 +320,14 @@ const MEASUREMENTS: Measurement[] = [imdsTokens, authorizationCheck];
 // ---------------------------------------------------------------------------------------------
 // Setup shared by every measurement
 
-async function prepare(endpoints: Endpoints, settings: BenchSettings): Promise<BenchContext> {
-  const ca = readFileSync(endpoints.caCertificate, "utf8");
+/** The admin's token for a scope, by the client-credentials grant. */
+async function clientCredentialsToken(ctx: { endpoints: Endpoints; ca: string }, scope: string): Promise<string> {
+  const { endpoints, ca } = ctx;
   const form = new URLSearchParams({
     grant_type: "client_credentials",
     client_id: endpoints.admin.clientId,
     client_secret: endpoints.admin.clientSecret,
-    scope: "https://management.azure.com/.default",
+    scope,
   }).toString();
   const tokenBody = expectOk(
     "admin token",
@@ -300,8 +337,13 @@ async function prepare(endpoints: Endpoints, settings: BenchSettings): Promise<B
       body: form,
     }),
   );
-  const armToken = tokenBody.access_token;
-  if (typeof armToken !== "string") throw new Error(`admin token: no access_token in ${JSON.stringify(tokenBody)}`);
+  if (typeof tokenBody.access_token !== "string") throw new Error(`admin token: no access_token in ${JSON.stringify(tokenBody)}`);
+  return tokenBody.access_token;
+}
+
+async function prepare(endpoints: Endpoints, settings: BenchSettings): Promise<BenchContext> {
+  const ca = readFileSync(endpoints.caCertificate, "utf8");
+  const armToken = await clientCredentialsToken({ endpoints, ca }, "https://management.azure.com/.default");
 
   const arm = async (method: string, path: string, body?: unknown) => {
     const headers: Record<string, string> = { authorization: `Bearer ${armToken}` };
