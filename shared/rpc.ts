@@ -55,6 +55,117 @@ export interface DirectoryRpc {
   setFederatedCredentials(tenantId: string, objectId: string, credentials: FederatedCredential[]): Promise<void>;
 }
 
+/**
+ * A password credential as Microsoft Graph shows it. Graph never returns a secret after it is
+ * created: `secretText` is null here, and `hint` is its first three characters.
+ */
+export interface PasswordCredentialView {
+  customKeyIdentifier: null;
+  displayName: string | null;
+  endDateTime: string;
+  hint: string;
+  keyId: string;
+  secretText: null;
+  startDateTime: string;
+}
+
+/** The answer to addPassword: the only time the secret is ever shown. */
+export interface NewPasswordCredential extends Omit<PasswordCredentialView, "secretText"> {
+  secretText: string;
+}
+
+export interface PasswordCredentialInput {
+  displayName?: string | null;
+  startDateTime?: string;
+  endDateTime?: string;
+}
+
+/** A certificate credential as Graph shows it: `key` (the certificate) is only returned on $select. */
+export interface KeyCredentialView {
+  customKeyIdentifier: string;
+  displayName: string | null;
+  endDateTime: string;
+  key: null;
+  keyId: string;
+  startDateTime: string;
+  type: "AsymmetricX509Cert";
+  usage: "Verify";
+}
+
+/** A service principal as Graph's servicePrincipal resource shows it. */
+export interface DirectoryServicePrincipal extends ServicePrincipalView {
+  /** The tenant that owns the application; null for managed identities, as in Azure. */
+  appOwnerOrganizationId: string | null;
+  appDisplayName: string | null;
+  servicePrincipalNames: string[];
+  signInAudience: string | null;
+  keyCredentials: KeyCredentialView[];
+  passwordCredentials: PasswordCredentialView[];
+}
+
+/** An application registration as Graph's application resource shows it. */
+export interface ApplicationView {
+  id: string;
+  appId: string;
+  displayName: string;
+  createdDateTime: string;
+  signInAudience: "AzureADMyOrg";
+  identifierUris: string[];
+  keyCredentials: KeyCredentialView[];
+  passwordCredentials: PasswordCredentialView[];
+}
+
+/** The properties $filter can compare with `eq` on servicePrincipals (the listing index's columns). */
+export interface ServicePrincipalFilter {
+  property: "appId" | "displayName" | "servicePrincipalType";
+  value: string;
+}
+
+export interface ServicePrincipalPage {
+  value: DirectoryServicePrincipal[];
+  /** Opaque position after the last item, when more follow. */
+  skipToken?: string;
+}
+
+/**
+ * Why a directory write was refused. The Graph worker words each one; RPC carries plain data,
+ * not Error subclasses.
+ */
+export type DirectoryRefusal =
+  | "notFound"
+  /** Managed identities are "locked to only be used with Azure resources": only ARM changes them. */
+  | "managedIdentity"
+  /** POST servicePrincipals for an appId no application has. */
+  | "noApplication"
+  /** The appId already has a service principal. */
+  | "principalExists"
+  | "credentialNotFound"
+  | "invalidInput";
+
+export type DirectoryOutcome<T> = { ok: true; value: T } | { ok: false; refusal: DirectoryRefusal; detail?: string };
+
+/**
+ * The directory as Microsoft Graph serves it (service binding entrypoint "DirectoryService" of
+ * mie-aad, beside DirectoryRpc). Trusted: the Graph worker authenticates and authorizes callers.
+ */
+export interface GraphDirectoryRpc {
+  listServicePrincipals(tenantId: string, query: { filter?: ServicePrincipalFilter; top: number; skipToken?: string }): Promise<ServicePrincipalPage>;
+  readServicePrincipal(tenantId: string, objectId: string): Promise<DirectoryServicePrincipal | null>;
+  /** A new principal for an application registered in the tenant. */
+  createApplicationServicePrincipal(tenantId: string, appId: string): Promise<DirectoryOutcome<DirectoryServicePrincipal>>;
+  /** Graph's DELETE: refused for managed identities. */
+  removeServicePrincipal(tenantId: string, objectId: string): Promise<DirectoryOutcome<null>>;
+  addServicePrincipalPassword(tenantId: string, objectId: string, input: PasswordCredentialInput): Promise<DirectoryOutcome<NewPasswordCredential>>;
+  removeServicePrincipalPassword(tenantId: string, objectId: string, keyId: string): Promise<DirectoryOutcome<null>>;
+
+  createApplication(tenantId: string, input: { displayName: string }): Promise<ApplicationView>;
+  readApplication(tenantId: string, objectId: string): Promise<ApplicationView | null>;
+  /** Deletes the application and its service principal; the authority stops issuing tokens for it at once. */
+  deleteApplication(tenantId: string, objectId: string): Promise<DirectoryOutcome<null>>;
+  addApplicationPassword(tenantId: string, objectId: string, input: PasswordCredentialInput): Promise<DirectoryOutcome<NewPasswordCredential>>;
+  removeApplicationPassword(tenantId: string, objectId: string, keyId: string): Promise<DirectoryOutcome<null>>;
+}
+
 /** Trust in an external token issuer (workload identity federation). */
 export interface FederatedCredential {
   name: string;

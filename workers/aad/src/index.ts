@@ -1,7 +1,7 @@
 // The Azure AD token authority ("login"). HTTP: discovery, JWKS and token endpoints as Azure AD
 // serves them. RPC (DirectoryRpc): what Resource Manager asks of the directory when it creates
-// and deletes managed identities.
-import { WorkerEntrypoint } from "cloudflare:workers";
+// and deletes managed identities; (GraphDirectoryRpc, graph-directory.ts) what the Graph worker
+// reads and writes: principals, applications and their secrets.
 import { Hono, type Context } from "hono";
 import { AadError } from "../../../shared/errors/aad";
 import { isGuid } from "../../../shared/guid";
@@ -9,12 +9,15 @@ import { publicBase } from "../../../shared/public-url";
 import type {
   DirectoryRpc,
   FederatedCredential,
+  GraphDirectoryRpc,
   ManagedIdentityPrincipalInput,
   PublicJwk,
   ServicePrincipalView,
 } from "../../../shared/rpc";
 import { discoveryV1, discoveryV2 } from "./discovery";
 import type { AadEnv } from "./env";
+import { listingOf } from "./directory-tables";
+import { GraphDirectoryEntrypoint } from "./graph-directory";
 import { viewOf, type ServicePrincipalRecord } from "./service-principal";
 import { handleTokenRequest, knownTenant } from "./token-endpoint";
 import { stubOf } from "../../../shared/durable";
@@ -99,8 +102,11 @@ export default {
   fetch: app.fetch,
 } satisfies ExportedHandler<AadEnv>;
 
-/** Resource Manager's view of the directory (service binding entrypoint "DirectoryService"). */
-export class DirectoryService extends WorkerEntrypoint<AadEnv> implements DirectoryRpc {
+/**
+ * Resource Manager's view of the directory (service binding entrypoint "DirectoryService"), and
+ * Graph's, inherited from GraphDirectoryEntrypoint.
+ */
+export class DirectoryService extends GraphDirectoryEntrypoint implements DirectoryRpc, GraphDirectoryRpc {
   /** HTTP through the binding reaches the same routes as the public endpoint (IMDS uses the token endpoint). */
   override async fetch(request: Request): Promise<Response> {
     return app.fetch(request, this.env, this.ctx);
@@ -140,6 +146,8 @@ export class DirectoryService extends WorkerEntrypoint<AadEnv> implements Direct
       ],
     };
     const { record: stored } = await this.principal(objectId).create(record);
+    // Listed once it exists; a retried create lists it again harmlessly.
+    await tenant.listServicePrincipal(listingOf(stored));
     return viewOf(stored);
   }
 
@@ -147,6 +155,8 @@ export class DirectoryService extends WorkerEntrypoint<AadEnv> implements Direct
     const tenant = this.tenant(tenantId);
     const removed = await this.principal(objectId).delete();
     if (removed) await tenant.unregisterApp(removed.appId, removed.id);
+    // By object id alone, so a retry after the principal's object is gone still unlists it.
+    await tenant.unlistServicePrincipal(objectId);
     return { deleted: removed !== null };
   }
 

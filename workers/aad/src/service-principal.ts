@@ -46,6 +46,25 @@ export class ServicePrincipalObject extends DurableObject<AadEnv> {
     await this.ctx.storage.put(RECORD, record);
   }
 
+  /**
+   * Adds or removes one secret of an application's principal (Graph's addPassword/removePassword)
+   * in a single step, so concurrent changes do not lose each other. Managed identities take none.
+   */
+  async changePasswordCredentials(change: { add?: PasswordCredential; removeKeyId?: string }): Promise<"changed" | "notFound" | "managedIdentity" | "credentialNotFound"> {
+    const record = await this.get();
+    if (!record) return "notFound";
+    if (record.servicePrincipalType === "ManagedIdentity") return "managedIdentity";
+    let credentials = record.passwordCredentials;
+    const removeKeyId = change.removeKeyId?.toLowerCase();
+    if (removeKeyId) {
+      credentials = credentials.filter((c) => c.keyId.toLowerCase() !== removeKeyId);
+      if (credentials.length === record.passwordCredentials.length) return "credentialNotFound";
+    }
+    if (change.add) credentials = [...credentials, change.add];
+    await this.ctx.storage.put(RECORD, { ...record, passwordCredentials: credentials });
+    return "changed";
+  }
+
   async delete(): Promise<ServicePrincipalRecord | null> {
     const existing = await this.get();
     await this.ctx.storage.deleteAll();

@@ -1,16 +1,19 @@
 // One Durable Object per tenant, keyed by tenant id. It owns the tenant's token-signing key
 // (generated once, kept forever, so tokens issued before a restart still verify: the openauth
 // pattern of persisted keys with the JWKS derived from them) and the appId → objectId index
-// the token endpoint resolves clients through. It also seeds the tenant's admin principal.
+// the token endpoint resolves clients through. It also seeds the tenant's admin principal, and
+// holds the directory's other indexes and the applications table (directory-tables.ts).
 import { DurableObject } from "cloudflare:workers";
 import { createSelfSignedCertificate } from "../../../shared/certificates";
 import { sha256Hex } from "../../../shared/encoding";
-import type { PublicJwk } from "../../../shared/rpc";
+import type { PublicJwk, ServicePrincipalFilter } from "../../../shared/rpc";
 import { adminObjectId } from "../../../shared/seed";
 import type { AadEnv } from "./env";
 import type { ServicePrincipalRecord } from "./service-principal";
 import { stubOf } from "../../../shared/durable";
-import type { ServicePrincipalObject } from "./service-principal";
+import type { PasswordCredential, ServicePrincipalObject } from "./service-principal";
+import type { ApplicationRecord } from "./applications";
+import { DirectoryTables, appKey, listingOf, type PrincipalListing } from "./directory-tables";
 
 export interface SigningKey {
   kid: string;
@@ -24,6 +27,7 @@ export interface SigningKey {
 
 export class TenantAuthority extends DurableObject<AadEnv> {
   private keys: SigningKey[] = [];
+  private readonly directory = new DirectoryTables(this.ctx.storage);
 
   constructor(ctx: DurableObjectState, env: AadEnv) {
     super(ctx, env);
@@ -34,6 +38,7 @@ export class TenantAuthority extends DurableObject<AadEnv> {
         await ctx.storage.put("signingKeys", this.keys);
       }
       await this.seedAdmin();
+      await this.completeListing();
     });
   }
 
@@ -111,11 +116,74 @@ export class TenantAuthority extends DurableObject<AadEnv> {
       await principal.replace(record);
     }
     await this.ctx.storage.put(appKey(appId), objectId);
+    const admin = await principal.get();
+    if (admin) this.directory.listPrincipal(listingOf(admin));
   }
-}
 
-function appKey(appId: string): string {
-  return `app:${appId.toLowerCase()}`;
+  /** Principals claimed before the listing existed (state of an earlier version) are listed once. */
+  private async completeListing(): Promise<void> {
+    if (this.directory.listingComplete) return;
+    for (const { objectId } of this.directory.claims()) {
+      if (this.directory.isListed(objectId)) continue;
+      const record = await stubOf<ServicePrincipalObject>(this.env.PRINCIPALS, objectId).get();
+      if (record) this.directory.listPrincipal(listingOf(record));
+    }
+    this.directory.markListingComplete();
+  }
+
+  // The directory as Graph serves it: thin calls into directory-tables.ts, each one transaction.
+
+  listServicePrincipal(entry: PrincipalListing): void {
+    this.directory.listPrincipal(entry);
+  }
+
+  unlistServicePrincipal(objectId: string): void {
+    this.directory.unlistPrincipal(objectId);
+  }
+
+  claimForApplication(entry: PrincipalListing): "claimed" | "noApplication" | "principalExists" {
+    return this.directory.claimForApplication(entry);
+  }
+
+  queryServicePrincipals(filter: ServicePrincipalFilter | undefined, limit: number, after?: string): string[] {
+    return this.directory.queryPrincipals(filter, limit, after);
+  }
+
+  createApplication(record: ApplicationRecord): void {
+    this.directory.insertApplication(record);
+  }
+
+  application(id: string): ApplicationRecord | null {
+    return this.directory.application(id);
+  }
+
+  applicationByAppId(appId: string): ApplicationRecord | null {
+    return this.directory.applicationByAppId(appId);
+  }
+
+  /** The secrets of the application with this appId (none when there is no application). */
+  applicationPasswordCredentials(appId: string): PasswordCredential[] {
+    return this.directory.applicationByAppId(appId)?.passwordCredentials ?? [];
+  }
+
+  addApplicationPassword(id: string, credential: PasswordCredential): boolean {
+    return this.directory.updateApplication(id, (app) => ({ ...app, passwordCredentials: [...app.passwordCredentials, credential] })) !== null;
+  }
+
+  removeApplicationPassword(id: string, keyId: string): "removed" | "notFound" | "credentialNotFound" {
+    let found = false;
+    const updated = this.directory.updateApplication(id, (app) => {
+      const kept = app.passwordCredentials.filter((c) => c.keyId.toLowerCase() !== keyId.toLowerCase());
+      found = kept.length < app.passwordCredentials.length;
+      return { ...app, passwordCredentials: kept };
+    });
+    if (!updated) return "notFound";
+    return found ? "removed" : "credentialNotFound";
+  }
+
+  removeApplication(id: string): { appId: string; principalId: string | null } | null {
+    return this.directory.removeApplication(id);
+  }
 }
 
 async function generateSigningKey(): Promise<SigningKey> {

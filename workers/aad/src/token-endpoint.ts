@@ -8,7 +8,7 @@ import { verifyClientAssertion } from "./client-assertion";
 import { assertionIssuer, verifyFederatedAssertion } from "./federated-assertion";
 import type { AadEnv } from "./env";
 import { isKnownResource } from "./resources";
-import type { ServicePrincipalRecord } from "./service-principal";
+import type { PasswordCredential, ServicePrincipalRecord } from "./service-principal";
 import { mintAccessToken } from "./token-minting";
 import { stubOf } from "../../../shared/durable";
 import type { ServicePrincipalObject } from "./service-principal";
@@ -79,7 +79,7 @@ export async function handleTokenRequest(ctx: TokenEndpointContext): Promise<Rec
     appidacr = "2";
     extraClaims = managedIdentityClaims(principal, federated ? {} : claims);
   } else if (secret !== undefined && secret !== null) {
-    await verifySecret(principal, secret);
+    await verifySecret(principal, secret, () => tenant.applicationPasswordCredentials(principal.appId));
     appidacr = "1";
   } else {
     throw AadErrors.missingCredential();
@@ -133,18 +133,24 @@ function requestedAudience(ctx: TokenEndpointContext): string {
   return defaults[0]!.slice(0, -"/.default".length);
 }
 
-async function verifySecret(principal: ServicePrincipalRecord, secret: string): Promise<void> {
+async function verifySecret(
+  principal: ServicePrincipalRecord,
+  secret: string,
+  applicationSecrets: () => Promise<PasswordCredential[]>,
+): Promise<void> {
   // A managed identity is "locked to only be used with Azure resources": no secret ever works.
   if (principal.servicePrincipalType === "ManagedIdentity") throw AadErrors.secretNotAllowedForManagedIdentity(principal.appId);
   const hash = await sha256Hex(secret);
   const now = Date.now();
-  const match = principal.passwordCredentials.some(
-    (credential) =>
-      timingSafeEqual(credential.secretHash, hash) &&
-      Date.parse(credential.startDateTime) - 300_000 <= now &&
-      now < Date.parse(credential.endDateTime),
-  );
-  if (!match) throw AadErrors.invalidClientSecret(principal.appId);
+  const valid = (credential: PasswordCredential) =>
+    timingSafeEqual(credential.secretHash, hash) &&
+    Date.parse(credential.startDateTime) - 300_000 <= now &&
+    now < Date.parse(credential.endDateTime);
+  if (principal.passwordCredentials.some(valid)) return;
+  // Secrets added to an application (Graph's addPassword) live on the application, not on its
+  // principal, as in Azure; they are looked up only when the principal's own do not match.
+  if ((await applicationSecrets()).some(valid)) return;
+  throw AadErrors.invalidClientSecret(principal.appId);
 }
 
 /** xms_mirid names the resource the identity belongs to; xms_az_rid the VM using a user-assigned one. */

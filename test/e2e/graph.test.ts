@@ -1,0 +1,459 @@
+// Microsoft Graph, the directory view: managed identities' principals as Resource Manager made
+// them, $filter and paging over the listing index, application registrations whose secrets work
+// at the authority with the unmodified @azure/identity, Resource Manager RBAC for an application
+// principal, revocation by deletion, the lock on managed identities, and directory rights.
+import { ClientSecretCredential } from "@azure/identity";
+import { randomUUID } from "node:crypto";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ARM_API, TestEmulator, decodeJwt, imds } from "../support/emulator.ts";
+
+const emulator = new TestEmulator();
+const MSI_API = "2024-11-30";
+const AUTHZ_API = "2022-04-01";
+const READER = "acdd72a7-3385-48ef-bd42-f606fba81ae7";
+const GRAPH_SCOPE = "https://graph.microsoft.com/.default";
+const ARM_SCOPE = "https://management.azure.com/.default";
+
+let adminGraphToken: string;
+let vm: { name: string; id: string; vmId: string; principalId: string };
+let uami: { id: string; principalId: string; clientId: string };
+
+interface GraphAnswer {
+  status: number;
+  body: any;
+  headers: Headers;
+  text: string;
+}
+
+async function graph(method: string, path: string, body?: unknown, token: string | null = adminGraphToken): Promise<GraphAnswer> {
+  const url = path.startsWith("http") ? path : `${emulator.endpoints.graph}${path}`;
+  const response = await fetch(url, {
+    method,
+    headers: {
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+      ...(body !== undefined ? { "content-type": "application/json" } : {}),
+    },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await response.text();
+  return { status: response.status, body: text ? JSON.parse(text) : undefined, headers: response.headers, text };
+}
+
+function credentialFor(clientId: string, secret: string): ClientSecretCredential {
+  const e = emulator.endpoints;
+  return new ClientSecretCredential(e.tenantId, clientId, secret, { authorityHost: e.login, disableInstanceDiscovery: true });
+}
+
+/** The client-credentials grant, raw, so the authority's refusal can be read. */
+async function tokenRequest(clientId: string, secret: string) {
+  const e = emulator.endpoints;
+  const r = await fetch(`${e.login}/${e.tenantId}/oauth2/v2.0/token`, {
+    method: "POST",
+    headers: { "content-type": "application/x-www-form-urlencoded" },
+    body: new URLSearchParams({ grant_type: "client_credentials", client_id: clientId, client_secret: secret, scope: ARM_SCOPE }),
+  });
+  return { status: r.status, body: await r.json() };
+}
+
+function expectGraphError(answer: GraphAnswer, status: number, code: string) {
+  expect(answer.status, answer.text).toBe(status);
+  expect(answer.body.error.code).toBe(code);
+  expect(answer.body.error.innerError).toMatchObject({ "request-id": expect.any(String), "client-request-id": expect.any(String) });
+  expect(answer.body.error.innerError.date).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d$/);
+}
+
+/** Every page of a collection, following @odata.nextLink. */
+async function allPages(path: string, token = adminGraphToken): Promise<any[]> {
+  const items: any[] = [];
+  let next: string | undefined = path;
+  while (next) {
+    const page = await graph("GET", next, undefined, token);
+    expect(page.status, page.text).toBe(200);
+    items.push(...page.body.value);
+    next = page.body["@odata.nextLink"];
+  }
+  return items;
+}
+
+const filter = (clause: string) => `/v1.0/servicePrincipals?$filter=${encodeURIComponent(clause)}`;
+
+beforeAll(async () => {
+  await emulator.start();
+  adminGraphToken = (await emulator.adminCredential().getToken(GRAPH_SCOPE)).token;
+  await emulator.createResourceGroup("graph-rg");
+  const created = await emulator.createVm("graph-rg", "graph-vm", { type: "SystemAssigned" });
+  vm = { name: "graph-vm", id: created.id, vmId: created.properties.vmId, principalId: created.identity.principalId };
+  const identity = await emulator.arm(
+    "PUT",
+    `${emulator.subscriptionPath}/resourceGroups/graph-rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/graph-identity?api-version=${MSI_API}`,
+    { location: "westus" },
+  );
+  expect(identity.status).toBe(201);
+  uami = { id: identity.body.id, principalId: identity.body.properties.principalId, clientId: identity.body.properties.clientId };
+});
+afterAll(() => emulator.dispose());
+
+describe("authentication", () => {
+  it("accepts Graph tokens of the authority by URI or app id, and refuses others with Graph's 401", async () => {
+    const me = await graph("GET", `/v1.0/servicePrincipals/${emulator.endpoints.admin.objectId}`);
+    expect(me.status, me.text).toBe(200);
+    expect(decodeJwt(adminGraphToken).payload.aud).toBe("https://graph.microsoft.com");
+
+    // A v1 token for Graph's application id.
+    const e = emulator.endpoints;
+    const v1 = await fetch(`${e.login}/${e.tenantId}/oauth2/token`, {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams({
+        grant_type: "client_credentials",
+        client_id: e.admin.clientId,
+        client_secret: e.admin.clientSecret,
+        resource: "00000003-0000-0000-c000-000000000000",
+      }),
+    });
+    const byAppId = (await v1.json()).access_token;
+    expect((await graph("GET", `/v1.0/servicePrincipals/${e.admin.objectId}`, undefined, byAppId)).status).toBe(200);
+
+    const missing = await graph("GET", "/v1.0/servicePrincipals", undefined, null);
+    expectGraphError(missing, 401, "InvalidAuthenticationToken");
+    expect(missing.body.error.message).toBe("Access token is empty.");
+    expect(missing.headers.get("www-authenticate")).toContain('client_id="00000003-0000-0000-c000-000000000000"');
+
+    const armToken = await emulator.adminToken();
+    const wrongAudience = await graph("GET", "/v1.0/servicePrincipals", undefined, armToken);
+    expectGraphError(wrongAudience, 401, "InvalidAuthenticationToken");
+    expect(wrongAudience.body.error.message).toBe("Access token validation failure. Invalid audience.");
+
+    const [header, payload] = adminGraphToken.split(".");
+    const forged = `${header}.${payload}.${Buffer.from("not the signature").toString("base64url")}`;
+    expectGraphError(await graph("GET", "/v1.0/servicePrincipals", undefined, forged), 401, "InvalidAuthenticationToken");
+    expectGraphError(await graph("GET", "/v1.0/servicePrincipals", undefined, "garbage"), 401, "InvalidAuthenticationToken");
+  });
+});
+
+describe("managed identities in the directory", () => {
+  it("shows a VM's system-assigned principal as Graph does, without credentials' secrets", async () => {
+    const r = await graph("GET", `/v1.0/servicePrincipals/${vm.principalId}`);
+    expect(r.status, r.text).toBe(200);
+    expect(r.headers.get("content-type")).toContain("application/json");
+    expect(r.body["@odata.context"]).toBe(`${emulator.endpoints.graph}/v1.0/$metadata#servicePrincipals/$entity`);
+    expect(r.body).toMatchObject({
+      id: vm.principalId,
+      appId: expect.stringMatching(/^[0-9a-f-]{36}$/),
+      displayName: vm.name,
+      servicePrincipalType: "ManagedIdentity",
+      alternativeNames: ["isExplicit=False", vm.id],
+      accountEnabled: true,
+      appOwnerOrganizationId: null,
+      passwordCredentials: [],
+    });
+    expect(r.body.servicePrincipalNames).toEqual([r.body.appId, expect.stringMatching(/^https:\/\/identity\.azure\.net\/[A-Za-z0-9+/]{43}=$/)]);
+    expect(r.body.keyCredentials).toHaveLength(1);
+    expect(r.body.keyCredentials[0]).toMatchObject({
+      type: "AsymmetricX509Cert",
+      usage: "Verify",
+      key: null,
+      customKeyIdentifier: expect.stringMatching(/^[0-9A-F]{40}$/),
+      displayName: `CN=${vm.vmId}`,
+    });
+    expect(r.text).not.toMatch(/secretHash|privateKey|"certificate"|x5t/i);
+  });
+
+  it("shows a user-assigned identity's principal, its appId the identity's client id", async () => {
+    const r = await graph("GET", `/v1.0/servicePrincipals/${uami.principalId}`);
+    expect(r.status, r.text).toBe(200);
+    expect(r.body).toMatchObject({
+      id: uami.principalId,
+      appId: uami.clientId,
+      displayName: "graph-identity",
+      servicePrincipalType: "ManagedIdentity",
+      alternativeNames: ["isExplicit=True", uami.id],
+      accountEnabled: true,
+      appOwnerOrganizationId: null,
+    });
+    expect(r.body.servicePrincipalNames[0]).toBe(uami.clientId);
+  });
+
+  it("filters by appId, displayName and servicePrincipalType, lists and pages everything", async () => {
+    const byAppId = await graph("GET", filter(`appId eq '${uami.clientId}'`));
+    expect(byAppId.status, byAppId.text).toBe(200);
+    expect(byAppId.body["@odata.context"]).toBe(`${emulator.endpoints.graph}/v1.0/$metadata#servicePrincipals`);
+    expect(byAppId.body.value.map((p: any) => p.id)).toEqual([uami.principalId]);
+    expect((await graph("GET", filter(`appId eq '${uami.clientId.toUpperCase()}'`))).body.value).toHaveLength(1);
+
+    const byName = await graph("GET", filter(`displayName eq '${vm.name.toUpperCase()}'`));
+    expect(byName.body.value.map((p: any) => p.id)).toEqual([vm.principalId]);
+    expect((await graph("GET", filter("displayName eq 'no such name'"))).body.value).toEqual([]);
+    // Quotes in values are doubled, as OData writes them.
+    expect((await graph("GET", filter("displayName eq 'it''s not there'"))).status).toBe(200);
+
+    const managed = await graph("GET", filter("servicePrincipalType eq 'ManagedIdentity'"));
+    const managedIds = managed.body.value.map((p: any) => p.id);
+    expect(managedIds).toEqual(expect.arrayContaining([vm.principalId, uami.principalId]));
+    expect(managed.body.value.every((p: any) => p.servicePrincipalType === "ManagedIdentity")).toBe(true);
+    const applications = await graph("GET", filter("servicePrincipalType eq 'Application'"));
+    expect(applications.body.value.map((p: any) => p.id)).toContain(emulator.endpoints.admin.objectId);
+    expect(applications.body.value.map((p: any) => p.id)).not.toContain(vm.principalId);
+
+    const all = await graph("GET", "/v1.0/servicePrincipals");
+    expect(all.status).toBe(200);
+    const allIds = all.body.value.map((p: any) => p.id);
+    expect(allIds).toEqual(expect.arrayContaining([vm.principalId, uami.principalId, emulator.endpoints.admin.objectId]));
+    const paged = await allPages("/v1.0/servicePrincipals?$top=1");
+    expect(paged.map((p) => p.id).sort()).toEqual([...allIds].sort());
+
+    const selected = await graph("GET", `${filter(`appId eq '${uami.clientId}'`)}&$select=id,displayName`);
+    expect(selected.body.value).toEqual([{ id: uami.principalId, displayName: "graph-identity" }]);
+  });
+
+  it("refuses filters it does not evaluate, and answers unknown ids with Graph's 404", async () => {
+    for (const clause of ["startswith(displayName,'graph')", "accountEnabled eq true", `id eq '${vm.principalId}'`, `servicePrincipalNames/any(c:c eq '${uami.clientId}')`]) {
+      const r = await graph("GET", filter(clause));
+      expectGraphError(r, 400, "Request_UnsupportedQuery");
+    }
+    expect((await graph("GET", filter(`id eq '${vm.principalId}'`))).body.error.message).toBe(
+      "Unsupported or invalid query filter clause specified for property 'id' of resource 'ServicePrincipal'.",
+    );
+    expectGraphError(await graph("GET", "/v1.0/servicePrincipals?$orderby=displayName"), 400, "Request_UnsupportedQuery");
+    expectGraphError(await graph("GET", "/v1.0/servicePrincipals?$top=1000"), 400, "Request_BadRequest");
+
+    const unknown = randomUUID();
+    const missing = await graph("GET", `/v1.0/servicePrincipals/${unknown}`);
+    expectGraphError(missing, 404, "Request_ResourceNotFound");
+    expect(missing.body.error.message).toBe(`Resource '${unknown}' does not exist or one of its queried reference-property objects are not present.`);
+    expectGraphError(await graph("GET", "/v1.0/servicePrincipals/not-a-guid"), 400, "Request_BadRequest");
+    expectGraphError(await graph("GET", `/v1.0/applications/${unknown}`), 404, "Request_ResourceNotFound");
+  });
+
+  it("refuses to delete or add credentials to a managed identity's principal: only Resource Manager changes it", async () => {
+    const remove = await graph("DELETE", `/v1.0/servicePrincipals/${vm.principalId}`);
+    expectGraphError(remove, 400, "Request_BadRequest");
+    expect(remove.body.error.message).toContain("is a managed identity");
+    expect(remove.body.error.message).toContain("only Azure Resource Manager can change");
+    const addPassword = await graph("POST", `/v1.0/servicePrincipals/${uami.principalId}/addPassword`, { passwordCredential: { displayName: "x" } });
+    expectGraphError(addPassword, 400, "Request_BadRequest");
+    expect(addPassword.body.error.message).toContain("is a managed identity");
+    const addKey = await graph("POST", `/v1.0/servicePrincipals/${vm.principalId}/addKey`, { keyCredential: {}, proof: "x" });
+    expectGraphError(addKey, 400, "Request_BadRequest");
+    expect(addKey.body.error.message).toContain("is a managed identity");
+    expect((await graph("GET", `/v1.0/servicePrincipals/${vm.principalId}`)).status).toBe(200);
+    expect((await graph("GET", `/v1.0/servicePrincipals/${uami.principalId}`)).body.passwordCredentials).toEqual([]);
+  });
+
+  it("keeps the listing in step with Resource Manager: a deleted identity's principal is gone", async () => {
+    const other = await emulator.createVm("graph-rg", "short-lived", { type: "SystemAssigned" });
+    const principalId = other.identity.principalId;
+    expect((await graph("GET", filter("displayName eq 'short-lived'"))).body.value.map((p: any) => p.id)).toEqual([principalId]);
+    expect((await emulator.arm("DELETE", emulator.vmPath("graph-rg", "short-lived"))).status).toBe(200);
+    expectGraphError(await graph("GET", `/v1.0/servicePrincipals/${principalId}`), 404, "Request_ResourceNotFound");
+    expect((await graph("GET", filter("displayName eq 'short-lived'"))).body.value).toEqual([]);
+    const all = await allPages("/v1.0/servicePrincipals");
+    expect(all.map((p) => p.id)).not.toContain(principalId);
+  });
+});
+
+describe("applications", () => {
+  it("registers an application whose secret signs in with ClientSecretCredential and is authorized by RBAC", async () => {
+    const created = await graph("POST", "/v1.0/applications", { displayName: "ci-deployer" });
+    expect(created.status, created.text).toBe(201);
+    expect(created.body["@odata.context"]).toBe(`${emulator.endpoints.graph}/v1.0/$metadata#applications/$entity`);
+    expect(created.body).toMatchObject({
+      id: expect.stringMatching(/^[0-9a-f-]{36}$/),
+      appId: expect.stringMatching(/^[0-9a-f-]{36}$/),
+      displayName: "ci-deployer",
+      signInAudience: "AzureADMyOrg",
+      passwordCredentials: [],
+      keyCredentials: [],
+      createdDateTime: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/),
+    });
+    const app = created.body;
+    expect((await graph("GET", `/v1.0/applications/${app.id}`)).body).toMatchObject({ id: app.id, appId: app.appId });
+
+    const sp = await graph("POST", "/v1.0/servicePrincipals", { appId: app.appId });
+    expect(sp.status, sp.text).toBe(201);
+    expect(sp.body).toMatchObject({
+      appId: app.appId,
+      displayName: "ci-deployer",
+      servicePrincipalType: "Application",
+      appOwnerOrganizationId: emulator.endpoints.tenantId,
+      servicePrincipalNames: [app.appId],
+      accountEnabled: true,
+      alternativeNames: [],
+    });
+    expect(sp.body.id).not.toBe(app.id);
+    expect((await graph("GET", filter(`appId eq '${app.appId}'`))).body.value.map((p: any) => p.id)).toEqual([sp.body.id]);
+    expectGraphError(await graph("POST", "/v1.0/servicePrincipals", { appId: app.appId }), 409, "Request_MultipleObjectsWithSameKeyValue");
+    const orphan = randomUUID();
+    const noApp = await graph("POST", "/v1.0/servicePrincipals", { appId: orphan });
+    expectGraphError(noApp, 400, "Request_BadRequest");
+    expect(noApp.body.error.message).toBe(`The appId '${orphan}' of the service principal does not reference a valid application object.`);
+
+    const added = await graph("POST", `/v1.0/applications/${app.id}/addPassword`, { passwordCredential: { displayName: "ci secret" } });
+    expect(added.status, added.text).toBe(200);
+    const secret = added.body.secretText as string;
+    expect(added.body).toMatchObject({
+      customKeyIdentifier: null,
+      displayName: "ci secret",
+      hint: secret.slice(0, 3),
+      keyId: expect.stringMatching(/^[0-9a-f-]{36}$/),
+      startDateTime: expect.any(String),
+      endDateTime: expect.any(String),
+    });
+    expect(secret).toHaveLength(40);
+    // Graph never shows a secret again.
+    const reread = await graph("GET", `/v1.0/applications/${app.id}`);
+    expect(reread.body.passwordCredentials).toEqual([expect.objectContaining({ keyId: added.body.keyId, hint: secret.slice(0, 3), secretText: null })]);
+    expect(reread.text).not.toContain(secret);
+    expect(reread.text).not.toMatch(/secretHash/);
+
+    const credential = credentialFor(app.appId, secret);
+    const armToken = (await credential.getToken(ARM_SCOPE)).token;
+    expect(decodeJwt(armToken).payload).toMatchObject({ oid: sp.body.id, appid: app.appId, appidacr: "1" });
+    const groups = `${emulator.subscriptionPath}/resourcegroups?api-version=${ARM_API}`;
+    const denied = await emulator.arm("GET", groups, undefined, armToken);
+    expect(denied.status).toBe(403);
+    expect(denied.body.error.code).toBe("AuthorizationFailed");
+    expect(denied.body.error.message).toContain(sp.body.id);
+
+    const sub = emulator.endpoints.subscriptionId;
+    const grant = await emulator.arm("PUT", `/subscriptions/${sub}/providers/Microsoft.Authorization/roleAssignments/${randomUUID()}?api-version=${AUTHZ_API}`, {
+      properties: {
+        roleDefinitionId: `/subscriptions/${sub}/providers/Microsoft.Authorization/roleDefinitions/${READER}`,
+        principalId: sp.body.id,
+        principalType: "ServicePrincipal",
+      },
+    });
+    expect(grant.status, JSON.stringify(grant.body)).toBe(201);
+    const allowed = await emulator.arm("GET", groups, undefined, armToken);
+    expect(allowed.status, JSON.stringify(allowed.body)).toBe(200);
+    expect(allowed.body.value.map((g: any) => g.name)).toContain("graph-rg");
+
+    // removePassword revokes the secret at once.
+    const removed = await graph("POST", `/v1.0/applications/${app.id}/removePassword`, { keyId: added.body.keyId });
+    expect(removed.status, removed.text).toBe(204);
+    const revoked = await tokenRequest(app.appId, secret);
+    expect(revoked.body.error_codes).toEqual([7000215]);
+    expectGraphError(await graph("POST", `/v1.0/applications/${app.id}/removePassword`, { keyId: added.body.keyId }), 400, "Request_BadRequest");
+  });
+
+  it("deleting the application deletes its principal and the authority stops issuing tokens for it at once", async () => {
+    const app = (await graph("POST", "/v1.0/applications", { displayName: "short-lived-app" })).body;
+    const sp = (await graph("POST", "/v1.0/servicePrincipals", { appId: app.appId })).body;
+    const secret = (await graph("POST", `/v1.0/applications/${app.id}/addPassword`, {})).body.secretText;
+    expect((await tokenRequest(app.appId, secret)).status).toBe(200);
+
+    const deleted = await graph("DELETE", `/v1.0/applications/${app.id}`);
+    expect(deleted.status, deleted.text).toBe(204);
+    const refused = await tokenRequest(app.appId, secret);
+    expect(refused.status).toBe(400);
+    expect(refused.body).toMatchObject({ error: "unauthorized_client", error_codes: [700016] });
+    await expect(credentialFor(app.appId, secret).getToken(ARM_SCOPE)).rejects.toThrow(/700016/);
+    expectGraphError(await graph("GET", `/v1.0/applications/${app.id}`), 404, "Request_ResourceNotFound");
+    expectGraphError(await graph("GET", `/v1.0/servicePrincipals/${sp.id}`), 404, "Request_ResourceNotFound");
+    expect((await graph("GET", filter(`appId eq '${app.appId}'`))).body.value).toEqual([]);
+    expectGraphError(await graph("DELETE", `/v1.0/applications/${app.id}`), 404, "Request_ResourceNotFound");
+  });
+
+  it("an application's principal can be deleted and created again; the application's secrets then work for the new one", async () => {
+    const app = (await graph("POST", "/v1.0/applications", { displayName: "recreated" })).body;
+    const first = (await graph("POST", "/v1.0/servicePrincipals", { appId: app.appId })).body;
+    const secret = (await graph("POST", `/v1.0/applications/${app.id}/addPassword`, { passwordCredential: { endDateTime: "2099-01-01T00:00:00Z" } })).body;
+    expect(secret.endDateTime).toBe("2099-01-01T00:00:00.000Z");
+    expect((await graph("DELETE", `/v1.0/servicePrincipals/${first.id}`)).status).toBe(204);
+    expect((await tokenRequest(app.appId, secret.secretText)).body.error_codes).toEqual([700016]);
+    const second = (await graph("POST", "/v1.0/servicePrincipals", { appId: app.appId })).body;
+    expect(second.id).not.toBe(first.id);
+    const token = await tokenRequest(app.appId, secret.secretText);
+    expect(token.status).toBe(200);
+    expect(decodeJwt(token.body.access_token).payload.oid).toBe(second.id);
+
+    // A secret of the principal itself works too; Graph shows it on the principal.
+    const own = await graph("POST", `/v1.0/servicePrincipals/${second.id}/addPassword`, { passwordCredential: { displayName: "sp secret" } });
+    expect(own.status, own.text).toBe(200);
+    expect((await tokenRequest(app.appId, own.body.secretText)).status).toBe(200);
+    const shown = await graph("GET", `/v1.0/servicePrincipals/${second.id}`);
+    expect(shown.body.passwordCredentials).toEqual([expect.objectContaining({ keyId: own.body.keyId, secretText: null, displayName: "sp secret" })]);
+    expect(shown.text).not.toContain(own.body.secretText);
+    expect((await graph("POST", `/v1.0/servicePrincipals/${second.id}/removePassword`, { keyId: own.body.keyId })).status).toBe(204);
+    expect((await tokenRequest(app.appId, own.body.secretText)).body.error_codes).toEqual([7000215]);
+  });
+
+  it("validates what it is given", async () => {
+    expectGraphError(await graph("POST", "/v1.0/applications", {}), 400, "Request_BadRequest");
+    const badJson = await fetch(`${emulator.endpoints.graph}/v1.0/applications`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${adminGraphToken}`, "content-type": "application/json" },
+      body: "{not json",
+    });
+    expect(badJson.status).toBe(400);
+    expect((await badJson.json()).error.code).toBe("BadRequest");
+    expectGraphError(await graph("POST", "/v1.0/servicePrincipals", {}), 400, "Request_BadRequest");
+    const app = (await graph("POST", "/v1.0/applications", { displayName: "validated" })).body;
+    expectGraphError(
+      await graph("POST", `/v1.0/applications/${app.id}/addPassword`, { passwordCredential: { endDateTime: "2000-01-01T00:00:00Z" } }),
+      400,
+      "Request_BadRequest",
+    );
+    expectGraphError(await graph("POST", `/v1.0/applications/${app.id}/removePassword`, {}), 400, "Request_BadRequest");
+    expectGraphError(await graph("POST", `/v1.0/applications/${randomUUID()}/addPassword`, {}), 404, "Request_ResourceNotFound");
+    expectGraphError(await graph("GET", "/v1.0/users"), 400, "BadRequest");
+    expectGraphError(await graph("PUT", `/v1.0/applications/${app.id}`, {}), 405, "Request_BadRequest");
+  });
+});
+
+describe("directory rights", () => {
+  it("lets any principal of the tenant read, and only the admin write (403 Authorization_RequestDenied)", async () => {
+    const app = (await graph("POST", "/v1.0/applications", { displayName: "unprivileged" })).body;
+    const sp = (await graph("POST", "/v1.0/servicePrincipals", { appId: app.appId })).body;
+    const secret = (await graph("POST", `/v1.0/applications/${app.id}/addPassword`, {})).body.secretText;
+    const appToken = (await credentialFor(app.appId, secret).getToken(GRAPH_SCOPE)).token;
+
+    expect((await graph("GET", `/v1.0/servicePrincipals/${vm.principalId}`, undefined, appToken)).status).toBe(200);
+    expect((await graph("GET", filter(`appId eq '${app.appId}'`), undefined, appToken)).body.value).toHaveLength(1);
+    expect((await graph("GET", `/v1.0/applications/${app.id}`, undefined, appToken)).status).toBe(200);
+
+    const writes: [string, string, unknown][] = [
+      ["POST", "/v1.0/applications", { displayName: "sneaky" }],
+      ["POST", `/v1.0/applications/${app.id}/addPassword`, {}],
+      ["POST", `/v1.0/applications/${app.id}/removePassword`, { keyId: randomUUID() }],
+      ["DELETE", `/v1.0/applications/${app.id}`, undefined],
+      ["POST", "/v1.0/servicePrincipals", { appId: app.appId }],
+      ["DELETE", `/v1.0/servicePrincipals/${sp.id}`, undefined],
+      ["DELETE", `/v1.0/servicePrincipals/${vm.principalId}`, undefined],
+      ["POST", `/v1.0/servicePrincipals/${uami.principalId}/addPassword`, {}],
+    ];
+    for (const [method, path, body] of writes) {
+      const r = await graph(method, path, body, appToken);
+      expectGraphError(r, 403, "Authorization_RequestDenied");
+      expect(r.body.error.message).toBe("Insufficient privileges to complete the operation.");
+    }
+    expect((await graph("GET", `/v1.0/applications/${app.id}`)).status).toBe(200);
+
+    // A managed identity reads the directory with a token from its VM's IMDS, and cannot write.
+    const endpoint = await emulator.imdsEndpoint("graph-rg", vm.name);
+    const fromImds = await imds(`${endpoint}/metadata/identity/oauth2/token?api-version=2018-02-01&resource=https://graph.microsoft.com`);
+    expect(fromImds.status, JSON.stringify(fromImds.body)).toBe(200);
+    const miToken = fromImds.body.access_token;
+    const self = await graph("GET", `/v1.0/servicePrincipals/${vm.principalId}`, undefined, miToken);
+    expect(self.status).toBe(200);
+    expect(self.body.id).toBe(decodeJwt(miToken).payload.oid);
+    expectGraphError(await graph("POST", "/v1.0/applications", { displayName: "from a vm" }, miToken), 403, "Authorization_RequestDenied");
+  });
+});
+
+describe("persistence", () => {
+  it("keeps applications, their secrets and the listing across a restart", async () => {
+    const app = (await graph("POST", "/v1.0/applications", { displayName: "survivor" })).body;
+    const sp = (await graph("POST", "/v1.0/servicePrincipals", { appId: app.appId })).body;
+    const secret = (await graph("POST", `/v1.0/applications/${app.id}/addPassword`, {})).body.secretText;
+    await emulator.stop();
+    await emulator.start();
+    adminGraphToken = (await emulator.adminCredential().getToken(GRAPH_SCOPE)).token;
+    expect((await graph("GET", `/v1.0/applications/${app.id}`)).body.passwordCredentials).toHaveLength(1);
+    expect((await graph("GET", filter(`appId eq '${app.appId}'`))).body.value.map((p: any) => p.id)).toEqual([sp.id]);
+    expect((await graph("GET", filter("displayName eq 'graph-identity'"))).body.value.map((p: any) => p.id)).toEqual([uami.principalId]);
+    const token = await tokenRequest(app.appId, secret);
+    expect(token.status).toBe(200);
+    expect(decodeJwt(token.body.access_token).payload.oid).toBe(sp.id);
+  });
+});

@@ -1,0 +1,12 @@
+import type { DirectoryRpc, GraphDirectoryRpc } from "../../../shared/rpc";
+
+export interface GraphEnv {
+  AAD: Fetcher & DirectoryRpc & GraphDirectoryRpc;
+  TENANT_ID: string;
+  /** The seeded admin: the one principal with directory write rights. */
+  ADMIN_CLIENT_ID: string;
+  /** Public base URL of this worker, for @odata.context and nextLink (set by the local server). */
+  GRAPH_URL?: string;
+  /** Public base URL of the authority, for the 401 challenge. */
+  LOGIN_URL?: string;
+}
