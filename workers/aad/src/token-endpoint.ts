@@ -9,6 +9,7 @@ import { assertionIssuer, verifyFederatedAssertion } from "./federated-assertion
 import type { AadEnv } from "./env";
 import { isKnownResource } from "./resources";
 import type { PasswordCredential, ServicePrincipalRecord } from "./service-principal";
+import type { SigningKey } from "./tenant-authority";
 import { mintAccessToken } from "./token-minting";
 import { stubOf } from "../../../shared/durable";
 import type { ServicePrincipalObject } from "./service-principal";
@@ -88,7 +89,7 @@ export async function handleTokenRequest(ctx: TokenEndpointContext): Promise<Rec
   const configured = Number(env.TOKEN_LIFETIME_SECONDS) || 86400;
   const lifetimeSeconds =
     principal.servicePrincipalType === "ManagedIdentity" ? configured : Math.min(APP_TOKEN_LIFETIME, configured);
-  const key = await tenant.signingKey();
+  const key = await currentSigningKey(tenantId, () => tenant.signingKey());
   const issued = await mintAccessToken(key, {
     tenantId,
     audience,
@@ -111,6 +112,20 @@ export async function handleTokenRequest(ctx: TokenEndpointContext): Promise<Rec
     resource: audience,
     access_token: issued.accessToken,
   };
+}
+
+/**
+ * The tenant's signing key, kept per isolate for a minute: keys are generated once and never
+ * rotated, so this saves a round trip to the tenant's object on every token without ever
+ * signing with a key the JWKS does not publish.
+ */
+const signingKeys = new Map<string, { key: SigningKey; fetchedAt: number }>();
+async function currentSigningKey(tenantId: string, load: () => Promise<SigningKey>): Promise<SigningKey> {
+  const cached = signingKeys.get(tenantId);
+  if (cached && Date.now() - cached.fetchedAt < 60_000) return cached.key;
+  const key = await load();
+  signingKeys.set(tenantId, { key, fetchedAt: Date.now() });
+  return key;
 }
 
 /** v1 names a resource; v2 names exactly one `{resource}/.default` scope. */

@@ -2,7 +2,7 @@
 // subscription. The document lives in a ResourceObject and the subscription index; the vault's
 // data plane (mie-keyvault) is told on every write and dropped on delete.
 import { ArmError, ArmErrors } from "../../../shared/errors/arm";
-import { providerResourceId, resourceGroupId, subscriptionScope } from "../../../shared/resource-id";
+import { providerResourceId } from "../../../shared/resource-id";
 import { requireApiVersion } from "./api-versions";
 import { armJson, methodNotAllowed, requireSubscription, subscriptionIndex, type ArmRequest } from "./arm-request";
 import { authorize } from "./authorization";
@@ -16,6 +16,7 @@ import {
   type VaultDocument,
 } from "./key-vaults";
 import { readJsonObject } from "./request-body";
+import { listResources } from "./resource-lists";
 import { requireResourceGroup, requireWritableResourceGroup } from "./resource-groups";
 
 const ACTIONS = {
@@ -33,14 +34,7 @@ export async function handleKeyVaults(req: ArmRequest): Promise<Response | null>
   const group = path.resourceGroup;
 
   if (path.names.length === 0) {
-    if (req.method !== "GET") methodNotAllowed(req.method);
-    const scope = group ? resourceGroupId(subscriptionId, group) : subscriptionScope(subscriptionId);
-    await authorize(req.env, req.caller, ACTIONS.read, scope);
-    if (group) await requireResourceGroup(req.env, subscriptionId, group);
-    const entries = await subscriptionIndex(req.env).list(VAULT_TYPE, group);
-    const docs = (await Promise.all(entries.map((e) => vaultDocumentObject(req.env, e.id).read()))).filter((d) => d !== null);
-    const top = Number(req.query.get("$top"));
-    return armJson({ value: Number.isInteger(top) && top > 0 ? docs.slice(0, top) : docs });
+    return listResources(req, subscriptionId, group, VAULT_TYPE, ACTIONS.read, (id) => vaultDocumentObject(req.env, id).read());
   }
   if (!group) return null;
   const name = path.names[0]!;

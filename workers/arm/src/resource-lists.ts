@@ -19,6 +19,8 @@ export async function listResources(
   await authorize(req.env, req.caller, readAction, scope);
   if (resourceGroup) await requireResourceGroup(req.env, subscriptionId, resourceGroup);
   const entries = await subscriptionIndex(req.env).list(type, resourceGroup);
-  const docs = await Promise.all(entries.map((e) => read(e.id)));
-  return armJson({ value: docs.filter((d) => d !== null) });
+  const docs = (await Promise.all(entries.map((e) => read(e.id)))).filter((d) => d !== null);
+  // $top, where a provider supports it (Key Vault's list does), caps the page.
+  const top = Number(req.query.get("$top"));
+  return armJson({ value: Number.isInteger(top) && top > 0 ? docs.slice(0, top) : docs });
 }
