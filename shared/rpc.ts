@@ -92,6 +92,28 @@ export interface KeyCredentialView {
   usage: "Verify";
 }
 
+/**
+ * One entry of `keyCredentials` in Graph's PATCH /applications/{id}, its shape checked by the
+ * Graph worker (type AsymmetricX509Cert, usage Verify); the authority parses the certificate.
+ * An entry without `key` must name an existing credential by `keyId`: it keeps that credential.
+ */
+export interface KeyCredentialUpload {
+  /** base64 DER of the certificate */
+  key?: string;
+  keyId?: string;
+  displayName?: string | null;
+  startDateTime?: string;
+  endDateTime?: string;
+  customKeyIdentifier?: string | null;
+}
+
+/** What Graph's PATCH /applications/{id} may change; absent properties stay as they are. */
+export interface ApplicationChange {
+  displayName?: string;
+  /** Replaces the application's certificates, as Graph's PATCH does. */
+  keyCredentials?: KeyCredentialUpload[];
+}
+
 /** A service principal as Graph's servicePrincipal resource shows it. */
 export interface DirectoryServicePrincipal extends ServicePrincipalView {
   /** The tenant that owns the application; null for managed identities, as in Azure. */
@@ -160,6 +182,8 @@ export interface GraphDirectoryRpc {
 
   createApplication(tenantId: string, input: { displayName: string }): Promise<ApplicationView>;
   readApplication(tenantId: string, objectId: string): Promise<ApplicationView | null>;
+  /** Graph's PATCH: all of the change or nothing (a refusal names the first invalid part). */
+  updateApplication(tenantId: string, objectId: string, change: ApplicationChange): Promise<DirectoryOutcome<null>>;
   /** Deletes the application and its service principal; the authority stops issuing tokens for it at once. */
   deleteApplication(tenantId: string, objectId: string): Promise<DirectoryOutcome<null>>;
   addApplicationPassword(tenantId: string, objectId: string, input: PasswordCredentialInput): Promise<DirectoryOutcome<NewPasswordCredential>>;

@@ -82,6 +82,19 @@ export const GraphErrors = {
   propertyRequired: (property: string, resource: string) =>
     badRequest(`A value is required for property '${property}' of resource '${resource}'.`),
   invalidPropertyValue: (message: string) => badRequest(message),
+  /** OData's text for a property the type does not have. */
+  propertyNotOnType: (property: string, type: string) =>
+    new GraphError(
+      400,
+      "BadRequest",
+      `The property '${property}' does not exist on type '${type}'. Make sure to only use property names that are defined by the type or mark the type as open type.`,
+    ),
+  /** The emulator's wording. */
+  propertyReadOnly: (property: string, resource: string) =>
+    badRequest(`Property '${property}' of resource '${resource}' is read-only and cannot be changed.`),
+  /** The emulator's wording: Graph changes these through their own requests, not through PATCH of the owner. */
+  propertyNotUpdatable: (property: string, resource: string, instead: string) =>
+    badRequest(`Property '${property}' of resource '${resource}' cannot be changed with PATCH; use ${instead}.`),
 
   noBackingApplication: (appId: string) =>
     badRequest(`The appId '${appId}' of the service principal does not reference a valid application object.`),

@@ -1,10 +1,11 @@
-// Application registrations (Graph's application resource): the app's identity (appId) and its
-// secrets. Its service principal, the object that signs in, is separate (service-principal.ts)
-// and is found through the appId; secrets stay on the application, as in Azure, so deleting the
-// application revokes them even before the principal's own object is gone.
+// Application registrations (Graph's application resource): the app's identity (appId), its
+// secrets and its certificates. Its service principal, the object that signs in, is separate
+// (service-principal.ts) and is found through the appId; credentials stay on the application, as
+// in Azure, so deleting the application revokes them even before the principal's own object is gone.
 import type { ApplicationView } from "../../../shared/rpc";
+import { keyCredentialView } from "./directory-views";
 import { passwordCredentialView } from "./password-credentials";
-import type { PasswordCredential } from "./service-principal";
+import type { KeyCredential, PasswordCredential } from "./service-principal";
 
 export interface ApplicationRecord {
   id: string;
@@ -14,6 +15,8 @@ export interface ApplicationRecord {
   createdDateTime: string;
   /** Hashes only (password-credentials.ts). */
   passwordCredentials: PasswordCredential[];
+  /** Certificates, public parts only (key-credentials.ts); absent on records of earlier versions. */
+  keyCredentials?: KeyCredential[];
 }
 
 export function applicationView(record: ApplicationRecord): ApplicationView {
@@ -25,7 +28,7 @@ export function applicationView(record: ApplicationRecord): ApplicationView {
     // Applications registered here are single-tenant: there is only one tenant.
     signInAudience: "AzureADMyOrg",
     identifierUris: [],
-    keyCredentials: [],
+    keyCredentials: (record.keyCredentials ?? []).map(keyCredentialView),
     passwordCredentials: record.passwordCredentials.map(passwordCredentialView),
   };
 }

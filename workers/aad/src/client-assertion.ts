@@ -1,16 +1,19 @@
 // Verifies a client assertion (RFC 7523 private_key_jwt) against the certificates registered on
-// the principal: RS256 located by x5t (SHA-1 thumbprint), PS256 by x5t#S256. Like Azure AD, an
-// assertion may be reused until it expires (msal-node caches its assertion), so jti is not spent.
+// the principal, then on its application (Graph's keyCredentials): RS256 located by x5t (SHA-1
+// thumbprint), PS256 by x5t#S256. Like Azure AD, an assertion may be reused until it expires
+// (msal-node caches its assertion), so jti is not spent.
 import { compactVerify, decodeProtectedHeader, importX509 } from "jose";
 import { certificatePem } from "../../../shared/certificates";
 import { AadErrors } from "../../../shared/errors/aad";
-import type { ServicePrincipalRecord } from "./service-principal";
+import type { KeyCredential, ServicePrincipalRecord } from "./service-principal";
 
 const CLOCK_SKEW_SECONDS = 300;
 
 export interface AssertionExpectations {
   tenantId: string;
   acceptedAudiences: string[];
+  /** The certificates of the principal's application, read only when none of the principal's own matches. */
+  applicationKeyCredentials?: () => Promise<KeyCredential[]>;
 }
 
 export async function verifyClientAssertion(
@@ -29,12 +32,12 @@ export async function verifyClientAssertion(
   const x5t = typeof header.x5t === "string" ? header.x5t : undefined;
   const x5tS256 = typeof header["x5t#S256"] === "string" ? (header["x5t#S256"] as string) : undefined;
   const now = Date.now();
-  const credential = principal.keyCredentials.find(
-    (k) =>
-      ((x5tS256 && k.x5tS256 === x5tS256) || (x5t && k.x5t === x5t)) &&
-      Date.parse(k.notBefore) - CLOCK_SKEW_SECONDS * 1000 <= now &&
-      now < Date.parse(k.notAfter),
-  );
+  const usable = (k: KeyCredential) =>
+    ((x5tS256 && k.x5tS256 === x5tS256) || (x5t && k.x5t === x5t)) &&
+    Date.parse(k.notBefore) - CLOCK_SKEW_SECONDS * 1000 <= now &&
+    now < Date.parse(k.notAfter);
+  const credential =
+    principal.keyCredentials.find(usable) ?? (expect.applicationKeyCredentials ? (await expect.applicationKeyCredentials()).find(usable) : undefined);
   if (!credential) throw AadErrors.assertionKeyNotFound(x5tS256 ?? x5t ?? "(none)", principal.appId);
 
   let payloadBytes: Uint8Array;

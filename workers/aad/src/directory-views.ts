@@ -2,8 +2,9 @@
 // authority stores, without secret hashes or certificates, plus the properties Graph derives.
 import "reflect-metadata";
 import * as x509 from "@peculiar/x509";
-import { base64Decode, base64Encode, hex } from "../../../shared/encoding";
+import { base64Encode } from "../../../shared/encoding";
 import type { DirectoryServicePrincipal, KeyCredentialView } from "../../../shared/rpc";
+import { thumbprintHex } from "./key-credentials";
 import { passwordCredentialView } from "./password-credentials";
 import type { KeyCredential, ServicePrincipalRecord } from "./service-principal";
 import { viewOf } from "./service-principal";
@@ -33,11 +34,11 @@ async function managedIdentityName(record: ServicePrincipalRecord): Promise<stri
   return `https://identity.azure.net/${base64Encode(digest)}`;
 }
 
-function keyCredentialView(credential: KeyCredential): KeyCredentialView {
+export function keyCredentialView(credential: KeyCredential): KeyCredentialView {
   return {
     // Graph shows a certificate's SHA-1 thumbprint in hex as its customKeyIdentifier.
-    customKeyIdentifier: hex(base64Decode(credential.x5t)).toUpperCase(),
-    displayName: certificateSubject(credential.certificate),
+    customKeyIdentifier: thumbprintHex(credential.x5t),
+    displayName: credential.displayName ?? certificateSubject(credential.certificate),
     endDateTime: credential.notAfter,
     key: null,
     keyId: credential.keyId,

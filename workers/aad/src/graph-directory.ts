@@ -10,6 +10,7 @@ import { stubOf } from "../../../shared/durable";
 import { base64UrlEncode, base64Decode } from "../../../shared/encoding";
 import { isGuid } from "../../../shared/guid";
 import type {
+  ApplicationChange,
   ApplicationView,
   DirectoryOutcome,
   DirectoryRefusal,
@@ -24,6 +25,7 @@ import { applicationView, type ApplicationRecord } from "./applications";
 import { listingOf } from "./directory-tables";
 import { directoryServicePrincipalView } from "./directory-views";
 import type { AadEnv } from "./env";
+import { prepareKeyCredentials, type PreparedKeyCredential } from "./key-credentials";
 import { issuePasswordCredential } from "./password-credentials";
 import type { ServicePrincipalObject, ServicePrincipalRecord } from "./service-principal";
 import type { TenantAuthority } from "./tenant-authority";
@@ -143,6 +145,22 @@ export abstract class GraphDirectoryEntrypoint extends WorkerEntrypoint<AadEnv> 
     if (!isGuid(objectId)) return null;
     const record = await this.tenantAuthority(tenantId).application(objectId);
     return record ? applicationView(record) : null;
+  }
+
+  async updateApplication(tenantId: string, objectId: string, change: ApplicationChange): Promise<DirectoryOutcome<null>> {
+    if (!isGuid(objectId)) return refuse("notFound");
+    let keyCredentials: PreparedKeyCredential[] | undefined;
+    if (change.keyCredentials) {
+      // Certificates are parsed here, before the write; the tenant's object then applies the
+      // whole change at once, so the token endpoint sees the old certificates or the new ones.
+      const prepared = await prepareKeyCredentials(change.keyCredentials);
+      if (!prepared.ok) return prepared;
+      keyCredentials = prepared.value;
+    }
+    return this.tenantAuthority(tenantId).changeApplication(objectId, {
+      ...(change.displayName !== undefined ? { displayName: change.displayName } : {}),
+      ...(keyCredentials ? { keyCredentials } : {}),
+    });
   }
 
   async deleteApplication(tenantId: string, objectId: string): Promise<DirectoryOutcome<null>> {

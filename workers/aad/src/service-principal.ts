@@ -17,6 +17,12 @@ export interface KeyCredential extends KeyCredentialInput {
   keyId: string;
   type: "AsymmetricX509Cert";
   usage: "Verify";
+  /**
+   * Graph's displayName of the credential. Set on certificates uploaded through Graph (the
+   * certificate's subject unless the request names one); absent on managed identities' own
+   * certificates, which Graph shows by their subject.
+   */
+  displayName?: string | null;
 }
 
 export interface ServicePrincipalRecord extends ServicePrincipalView {

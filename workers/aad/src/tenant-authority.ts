@@ -6,13 +6,14 @@
 import { DurableObject } from "cloudflare:workers";
 import { createSelfSignedCertificate } from "../../../shared/certificates";
 import { sha256Hex } from "../../../shared/encoding";
-import type { PublicJwk, ServicePrincipalFilter } from "../../../shared/rpc";
+import type { DirectoryOutcome, PublicJwk, ServicePrincipalFilter } from "../../../shared/rpc";
 import { adminObjectId } from "../../../shared/seed";
 import type { AadEnv } from "./env";
 import type { ServicePrincipalRecord } from "./service-principal";
 import { stubOf } from "../../../shared/durable";
-import type { PasswordCredential, ServicePrincipalObject } from "./service-principal";
+import type { KeyCredential, PasswordCredential, ServicePrincipalObject } from "./service-principal";
 import type { ApplicationRecord } from "./applications";
+import { resolveKeyCredentials, type PreparedKeyCredential } from "./key-credentials";
 import { DirectoryTables, appKey, listingOf, type PrincipalListing } from "./directory-tables";
 
 export interface SigningKey {
@@ -164,6 +165,33 @@ export class TenantAuthority extends DurableObject<AadEnv> {
   /** The secrets of the application with this appId (none when there is no application). */
   applicationPasswordCredentials(appId: string): PasswordCredential[] {
     return this.directory.applicationByAppId(appId)?.passwordCredentials ?? [];
+  }
+
+  /** The certificates of the application with this appId (none when there is no application). */
+  applicationKeyCredentials(appId: string): KeyCredential[] {
+    return this.directory.applicationByAppId(appId)?.keyCredentials ?? [];
+  }
+
+  /**
+   * Graph's PATCH of an application, in one transaction: the new display name and the new
+   * keyCredentials (kept entries resolved against the credentials the application has now).
+   */
+  changeApplication(id: string, change: { displayName?: string; keyCredentials?: PreparedKeyCredential[] }): DirectoryOutcome<null> {
+    let refusal = null as DirectoryOutcome<null> | null;
+    const updated = this.directory.updateApplication(id, (app) => {
+      let keyCredentials = app.keyCredentials ?? [];
+      if (change.keyCredentials) {
+        const resolved = resolveKeyCredentials(change.keyCredentials, keyCredentials);
+        if (!resolved.ok) {
+          refusal = resolved;
+          return app;
+        }
+        keyCredentials = resolved.value;
+      }
+      return { ...app, displayName: change.displayName ?? app.displayName, keyCredentials };
+    });
+    if (!updated) return { ok: false, refusal: "notFound" };
+    return refusal ?? { ok: true, value: null };
   }
 
   addApplicationPassword(id: string, credential: PasswordCredential): boolean {

@@ -76,6 +76,11 @@ export async function handleTokenRequest(ctx: TokenEndpointContext): Promise<Rec
       : await verifyClientAssertion(assertion, principal, {
           tenantId,
           acceptedAudiences: tokenEndpointAudiences(ctx.base, ctx.tenant, tenantId),
+          // Certificates uploaded to an application (Graph's PATCH keyCredentials) live on the
+          // application, as its secrets do. Managed identities have no application.
+          ...(principal.servicePrincipalType === "Application"
+            ? { applicationKeyCredentials: () => tenant.applicationKeyCredentials(principal.appId) }
+            : {}),
         });
     appidacr = "2";
     extraClaims = managedIdentityClaims(principal, federated ? {} : claims);

@@ -1,9 +1,11 @@
-// /v1.0/applications: application registrations and their secrets. An application signs in
-// through its service principal (POST /servicePrincipals {appId}) with the secrets added here.
-// Reads are open to every principal of the tenant; writes need directory rights.
+// /v1.0/applications: application registrations, their secrets and their certificates. An
+// application signs in through its service principal (POST /servicePrincipals {appId}) with the
+// secrets added here or the certificates uploaded with PATCH (keyCredentials). Reads are open to
+// every principal of the tenant; writes need directory rights.
 import { Hono } from "hono";
 import { GraphErrors } from "../../../shared/errors/graph";
 import type { ApplicationView } from "../../../shared/rpc";
+import { applicationChange, displayNameInput } from "./application-update";
 import { keyIdInput, passwordCredentialInput } from "./credential-input";
 import { requireDirectoryWriter } from "./directory-rights";
 import type { GraphEnv } from "./env";
@@ -11,8 +13,6 @@ import { graphBase, graphJson, noContent, objectIdParam, readJsonObject, unwrap,
 import { contextUrl, project, selection } from "./odata";
 
 export const applicationRoutes = new Hono<{ Bindings: GraphEnv; Variables: GraphVariables }>();
-
-const DISPLAY_NAME_MAX = 256;
 
 /** The application resource: the directory's view plus the properties Graph always carries. */
 function resource(application: ApplicationView): Record<string, unknown> {
@@ -26,11 +26,7 @@ applicationRoutes.get("/", () => {
 applicationRoutes.post("/", async (c) => {
   await requireDirectoryWriter(c.env, c.get("caller"));
   const body = await readJsonObject(c);
-  const displayName = body.displayName;
-  if (displayName === undefined || displayName === null || displayName === "") throw GraphErrors.propertyRequired("displayName", "Application");
-  if (typeof displayName !== "string" || displayName.length > DISPLAY_NAME_MAX) {
-    throw GraphErrors.invalidPropertyValue("Invalid value specified for property 'displayName' of resource 'Application'.");
-  }
+  const displayName = displayNameInput(body.displayName);
   // Only single-tenant registrations exist here: there is one tenant.
   if (body.signInAudience !== undefined && body.signInAudience !== "AzureADMyOrg") {
     throw GraphErrors.invalidPropertyValue("Invalid value specified for property 'signInAudience' of resource 'Application'. The emulator registers only AzureADMyOrg applications.");
@@ -67,7 +63,26 @@ async function notImplemented(c: GraphContext, what: string): Promise<never> {
   throw GraphErrors.notImplemented(what);
 }
 
-applicationRoutes.patch("/:id", (c) => notImplemented(c, "Updating an application"));
+/**
+ * Graph's update: displayName and keyCredentials (certificates, replacing the application's
+ * list); what else a body may hold is decided in application-update.ts (ignored when unchanged,
+ * 400 for what PATCH cannot change, 501 for what the emulator does not model). 204, as Graph.
+ */
+applicationRoutes.patch("/:id", async (c) => {
+  await requireDirectoryWriter(c.env, c.get("caller"));
+  const id = objectIdParam(c);
+  const body = await readJsonObject(c);
+  const current = await c.env.AAD.readApplication(c.env.TENANT_ID, id);
+  if (!current) throw GraphErrors.resourceNotFound(id);
+  const change = applicationChange(body, resource(current));
+  if (change.displayName !== undefined || change.keyCredentials !== undefined) {
+    unwrap(await c.env.AAD.updateApplication(c.env.TENANT_ID, id, change), { id });
+  }
+  return noContent();
+});
+
+// addKey needs a proof of possession signed by one of the application's current certificates;
+// PATCH keyCredentials is the way to upload certificates here.
 applicationRoutes.post("/:id/addKey", (c) => notImplemented(c, "addKey"));
 applicationRoutes.post("/:id/removeKey", (c) => notImplemented(c, "removeKey"));
 
