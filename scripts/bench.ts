@@ -13,11 +13,10 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { request as httpRequest } from "node:http";
 import { request as httpsRequest } from "node:https";
 import { createRequire } from "node:module";
-import { createServer, type AddressInfo, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
-import { optionsFromEnv, startStack, type Endpoints, type RunningStack, type StackOptions } from "./stack.ts";
+import { optionsFromEnv, pickFreePorts, startStack, type Endpoints, type RunningStack, type StackOptions } from "./stack.ts";
 
 // ---------------------------------------------------------------------------------------------
 // autocannon has no bundled types (and @types/autocannon is not a dependency): the part used here.
@@ -116,26 +115,6 @@ function expectOk(what: string, result: HttpResult): Record<string, unknown> {
     throw new Error(`${what}: expected a JSON object, got ${result.text.slice(0, 200)}`);
   }
   return result.json as Record<string, unknown>;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Free ports: bind port 0 on the stack's host for each, all at once so they are distinct.
-
-async function freePorts(host: string, count: number): Promise<number[]> {
-  const servers: Server[] = [];
-  try {
-    for (let i = 0; i < count; i++) {
-      const server = createServer();
-      servers.push(server);
-      await new Promise<void>((resolvePromise, reject) => {
-        server.once("error", reject);
-        server.listen(0, host, () => resolvePromise());
-      });
-    }
-    return servers.map((s) => (s.address() as AddressInfo).port);
-  } finally {
-    await Promise.all(servers.map((s) => new Promise<void>((r) => s.close(() => r()))));
-  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -402,7 +381,7 @@ async function main(): Promise<number> {
   };
   const base = optionsFromEnv();
   const dataDir = mkdtempSync(join(tmpdir(), "mie-bench-"));
-  const [arm, login, graph, imds, vault] = await freePorts(base.host, 5);
+  const { arm, login, graph, imds, vault } = await pickFreePorts(base.host);
   const options: StackOptions = {
     ...base,
     dataDir,

@@ -8,7 +8,7 @@ import { Miniflare, type WorkerOptions } from "miniflare";
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { request as httpsRequest } from "node:https";
 import { request as httpRequest } from "node:http";
-import { connect, type AddressInfo } from "node:net";
+import { connect, createServer as createNetServer } from "node:net";
 import { createServer as createTlsServer, type Server as TlsServer } from "node:tls";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -147,6 +147,36 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv = process.env): StackOptio
   };
 }
 
+/**
+ * Free ports for a stack of its own (tests, bench), drawn from below Linux's ephemeral range
+ * (32768+) so that no socket the runtime opens on port 0 can take one between this check and
+ * the stack binding it. `startStack` still fails cleanly with EADDRINUSE if one was taken.
+ */
+export async function pickFreePorts(host: string): Promise<StackOptions["ports"]> {
+  const ports: number[] = [];
+  while (ports.length < 5) {
+    const candidate = 20_000 + Math.floor(Math.random() * 12_000);
+    if (ports.includes(candidate)) continue;
+    const free = await new Promise<boolean>((resolvePromise) => {
+      const server = createNetServer();
+      server.once("error", () => resolvePromise(false));
+      server.listen(candidate, host, () => server.close(() => resolvePromise(true)));
+    });
+    if (free) ports.push(candidate);
+  }
+  const [arm, login, graph, imds, vault] = ports as [number, number, number, number, number];
+  return { arm, login, graph, imds, vault };
+}
+
+/**
+ * Whether starting failed because a port was taken. workerd reports a socket it cannot bind
+ * only as a failed start, so that counts too (a real start failure repeats on new ports).
+ */
+export function isAddressInUse(err: unknown): boolean {
+  const text = err instanceof Error ? `${err.message} ${(err as { code?: string }).code ?? ""}` : String(err);
+  return /EADDRINUSE|address already in use|ERR_RUNTIME_FAILURE/i.test(text);
+}
+
 function urlHost(host: string): string {
   return host.includes(":") ? `[${host}]` : host;
 }
@@ -215,10 +245,23 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       });
     },
   });
+  const tlsServers: TlsServer[] = [];
+  const stop = async () => {
+    await Promise.all(tlsServers.map((s) => new Promise<void>((r) => s.close(() => r()))));
+    await mf.dispose();
+  };
+  try {
+    return await serve();
+  } catch (err) {
+    // Nothing half-started stays behind: a caller may retry on other ports.
+    await stop().catch(() => undefined);
+    throw err;
+  }
+
+  async function serve(): Promise<RunningStack> {
   await mf.ready;
 
   const direct = async (folder: string) => mf.unsafeGetDirectURL(workers.find((w) => w.folder === folder)!.name);
-  const tlsServers: TlsServer[] = [];
   for (const w of workers) {
     const served = SERVED[w.folder];
     if (!served?.tls) continue;
@@ -250,13 +293,8 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
   writeFileSync(tmp, JSON.stringify(endpoints, null, 2) + "\n");
   renameSync(tmp, endpointsFile);
 
-  return {
-    endpoints,
-    async stop() {
-      await Promise.all(tlsServers.map((s) => new Promise<void>((r) => s.close(() => r()))));
-      await mf.dispose();
-    },
-  };
+  return { endpoints, stop };
+  }
 }
 
 /** TLS in front of a worker's plain socket: decrypt, then pipe the bytes through unchanged. */

@@ -3,7 +3,7 @@
 import { AuthorizationManagementClient } from "@azure/arm-authorization";
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ARM_API, TestEmulator, decodeJwt, imds } from "../support/emulator.ts";
+import { TestEmulator, decodeJwt, imds } from "../support/emulator.ts";
 
 const ROLES = {
   owner: "8e3af657-a8ff-443c-a75c-2fe8c4bcb635",

@@ -1,23 +1,19 @@
 // Starts a whole emulator for one test file and gives the tests the plain-HTTP tools they need.
 import { ClientSecretCredential } from "@azure/identity";
 import { mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { DEFAULTS, startStack, type Endpoints, type RunningStack, type StackOptions } from "../../scripts/stack.ts";
+import {
+  DEFAULTS,
+  isAddressInUse,
+  pickFreePorts,
+  startStack,
+  type Endpoints,
+  type RunningStack,
+  type StackOptions,
+} from "../../scripts/stack.ts";
 
 export const ARM_API = "2024-11-01";
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 export class TestEmulator {
   endpoints!: Endpoints;
@@ -34,12 +30,25 @@ export class TestEmulator {
   }
 
   async start(): Promise<this> {
-    if (!this.options) {
+    // Two test files start emulators at once: a port taken in between means new ports, not a failure.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.startOnce(attempt > 1 && !this.started);
+      } catch (err) {
+        if (!isAddressInUse(err) || attempt >= 5) throw err;
+      }
+    }
+  }
+
+  private started = false;
+
+  private async startOnce(newPorts: boolean): Promise<this> {
+    if (!this.options || newPorts) {
       this.options = {
         dataDir: this.dataDir,
         tlsDir: process.env.MIE_TEST_TLS_DIR,
         host: "127.0.0.1",
-        ports: { arm: await freePort(), login: await freePort(), graph: await freePort(), imds: await freePort(), vault: await freePort() },
+        ports: await pickFreePorts("127.0.0.1"),
         adminClientSecret: DEFAULTS.adminClientSecret,
         // MIE_TEST_LOG=1 shows what the workers print (errors, RBAC denials with enforcement off).
         log: process.env.MIE_TEST_LOG ? (line) => console.log(`[workerd] ${line}`) : undefined,
@@ -48,6 +57,7 @@ export class TestEmulator {
     }
     this.stack = await startStack(this.options);
     this.endpoints = this.stack.endpoints;
+    this.started = true;
     return this;
   }
 
