@@ -11,7 +11,7 @@ import * as x509 from "@peculiar/x509";
 import { SignJWT, importPKCS8 } from "jose";
 import { createHash, randomUUID, webcrypto } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { TestEmulator, decodeJwt } from "../support/emulator.ts";
+import { TestEmulator, decodeJwt, type GraphAnswer } from "../support/emulator.ts";
 
 x509.cryptoProvider.set(webcrypto as Crypto);
 
@@ -22,23 +22,9 @@ const MSI_API = "2024-11-30";
 
 let adminGraphToken: string;
 
-interface GraphAnswer {
-  status: number;
-  body: any;
-  text: string;
-}
 
-async function graph(method: string, path: string, body?: unknown, token: string | null = adminGraphToken): Promise<GraphAnswer> {
-  const response = await fetch(`${emulator.endpoints.graph}${path}`, {
-    method,
-    headers: {
-      ...(token ? { authorization: `Bearer ${token}` } : {}),
-      ...(body !== undefined ? { "content-type": "application/json" } : {}),
-    },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await response.text();
-  return { status: response.status, body: text ? JSON.parse(text) : undefined, text };
+function graph(method: string, path: string, body?: unknown, token: string | null = adminGraphToken): Promise<GraphAnswer> {
+  return emulator.graph(method, path, body, token);
 }
 
 function expectGraphError(answer: GraphAnswer, status: number, code: string): void {

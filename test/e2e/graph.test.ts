@@ -5,7 +5,7 @@
 import { ClientSecretCredential } from "@azure/identity";
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ARM_API, TestEmulator, decodeJwt, imds } from "../support/emulator.ts";
+import { ARM_API, TestEmulator, decodeJwt, imds, type GraphAnswer } from "../support/emulator.ts";
 
 const emulator = new TestEmulator();
 const MSI_API = "2024-11-30";
@@ -18,25 +18,9 @@ let adminGraphToken: string;
 let vm: { name: string; id: string; vmId: string; principalId: string };
 let uami: { id: string; principalId: string; clientId: string };
 
-interface GraphAnswer {
-  status: number;
-  body: any;
-  headers: Headers;
-  text: string;
-}
 
-async function graph(method: string, path: string, body?: unknown, token: string | null = adminGraphToken): Promise<GraphAnswer> {
-  const url = path.startsWith("http") ? path : `${emulator.endpoints.graph}${path}`;
-  const response = await fetch(url, {
-    method,
-    headers: {
-      ...(token ? { authorization: `Bearer ${token}` } : {}),
-      ...(body !== undefined ? { "content-type": "application/json" } : {}),
-    },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await response.text();
-  return { status: response.status, body: text ? JSON.parse(text) : undefined, headers: response.headers, text };
+function graph(method: string, path: string, body?: unknown, token: string | null = adminGraphToken): Promise<GraphAnswer> {
+  return emulator.graph(method, path, body, token);
 }
 
 function credentialFor(clientId: string, secret: string): ClientSecretCredential {

@@ -15,6 +15,13 @@ import {
 
 export const ARM_API = "2024-11-01";
 
+export interface GraphAnswer {
+  status: number;
+  body: any;
+  headers: Headers;
+  text: string;
+}
+
 export class TestEmulator {
   endpoints!: Endpoints;
   private stack: RunningStack | null = null;
@@ -110,6 +117,21 @@ export class TestEmulator {
       /* keep text */
     }
     return { status: response.status, body: parsed, headers: response.headers };
+  }
+
+  /** A Microsoft Graph call with the given bearer token (null: none). */
+  async graph(method: string, path: string, body: unknown, token: string | null): Promise<GraphAnswer> {
+    const url = path.startsWith("http") ? path : `${this.endpoints.graph}${path}`;
+    const response = await fetch(url, {
+      method,
+      headers: {
+        ...(token ? { authorization: `Bearer ${token}` } : {}),
+        ...(body !== undefined ? { "content-type": "application/json" } : {}),
+      },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await response.text();
+    return { status: response.status, body: text ? JSON.parse(text) : undefined, headers: response.headers, text };
   }
 
   rgPath(rg: string): string {
