@@ -68,9 +68,9 @@ export async function handleTokenRequest(ctx: TokenEndpointContext): Promise<Rec
     if (assertionType !== JWT_BEARER) throw AadErrors.invalidAssertionType(assertionType);
     // An assertion the client signed itself names itself as issuer; any other issuer must be
     // one the principal trusts through a federated identity credential.
-    const federated = assertionIssuer(assertion) !== undefined &&
-      assertionIssuer(assertion)!.toLowerCase() !== principal.appId &&
-      (principal.federatedIdentityCredentials?.length ?? 0) > 0;
+    const issuer = assertionIssuer(assertion);
+    const federated =
+      issuer !== undefined && issuer.toLowerCase() !== principal.appId && (principal.federatedIdentityCredentials?.length ?? 0) > 0;
     const claims = federated
       ? await verifyFederatedAssertion(assertion, principal.federatedIdentityCredentials!)
       : await verifyClientAssertion(assertion, principal, {

@@ -108,37 +108,44 @@ async function secret(req: VaultRequest, name: string, version: string | null): 
   }
 }
 
-async function listSecrets(req: VaultRequest): Promise<Response> {
+/**
+ * Every list of the data plane: a read of metadata at `scope`, one page from the vault, and a
+ * nextLink to `collectionUrl` when more remain.
+ */
+async function pagedList<T>(
+  req: VaultRequest,
+  scope: string,
+  collectionUrl: string,
+  fetchPage: (after: string | null, limit: number) => Promise<{ items: T[]; next: string | null }>,
+  toItem: (record: T) => unknown,
+): Promise<Response> {
   if (req.method !== "GET") throw KeyVaultErrors.methodNotAllowed(req.method);
-  await authorize(req, DataActions.readMetadata, req.view.vault.resourceId);
+  await authorize(req, DataActions.readMetadata, scope);
   const page = readPageRequest(req.query);
-  const result = await req.vault.listSecrets(page.after, page.limit);
-  return keyVaultJson({
-    value: result.items.map((r) => secretItem(req.view, r, false)),
-    nextLink: nextLink(`${req.vaultUri}secrets`, req.apiVersion, page, result.next),
-  });
+  const result = await fetchPage(page.after, page.limit);
+  return keyVaultJson({ value: result.items.map(toItem), nextLink: nextLink(collectionUrl, req.apiVersion, page, result.next) });
 }
 
-async function listVersions(req: VaultRequest, name: string): Promise<Response> {
-  if (req.method !== "GET") throw KeyVaultErrors.methodNotAllowed(req.method);
-  await authorize(req, DataActions.readMetadata, secretScope(req.view.vault, name));
-  const page = readPageRequest(req.query);
-  const result = await req.vault.listVersions(name, page.after, page.limit);
-  return keyVaultJson({
-    value: result.items.map((r) => secretItem(req.view, r, true)),
-    nextLink: nextLink(`${req.vaultUri}secrets/${name}/versions`, req.apiVersion, page, result.next),
-  });
+function listSecrets(req: VaultRequest): Promise<Response> {
+  return pagedList(req, req.view.vault.resourceId, `${req.vaultUri}secrets`, (after, limit) => req.vault.listSecrets(after, limit), (r) =>
+    secretItem(req.view, r, false),
+  );
 }
 
-async function listDeletedSecrets(req: VaultRequest): Promise<Response> {
-  if (req.method !== "GET") throw KeyVaultErrors.methodNotAllowed(req.method);
-  await authorize(req, DataActions.readMetadata, req.view.vault.resourceId);
-  const page = readPageRequest(req.query);
-  const result = await req.vault.listDeletedSecrets(page.after, page.limit);
-  return keyVaultJson({
-    value: result.items.map((d) => deletedSecretItem(req.view, d)),
-    nextLink: nextLink(`${req.vaultUri}deletedsecrets`, req.apiVersion, page, result.next),
-  });
+function listVersions(req: VaultRequest, name: string): Promise<Response> {
+  return pagedList(
+    req,
+    secretScope(req.view.vault, name),
+    `${req.vaultUri}secrets/${name}/versions`,
+    (after, limit) => req.vault.listVersions(name, after, limit),
+    (r) => secretItem(req.view, r, true),
+  );
+}
+
+function listDeletedSecrets(req: VaultRequest): Promise<Response> {
+  return pagedList(req, req.view.vault.resourceId, `${req.vaultUri}deletedsecrets`, (after, limit) => req.vault.listDeletedSecrets(after, limit), (d) =>
+    deletedSecretItem(req.view, d),
+  );
 }
 
 async function deletedSecret(req: VaultRequest, name: string): Promise<Response> {
