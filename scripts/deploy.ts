@@ -9,12 +9,9 @@
 //   npm run deploy -- --dry-run     build and validate only (no account, no network); the bundle
 //                                   of each worker goes to dist/<folder>/out
 import { spawn } from "node:child_process";
-import { existsSync, mkdirSync, writeFileSync } from "node:fs";
-import { join, relative, sep } from "node:path";
-import { ROOT, loadWorkerConfigs, type WorkerConfig } from "./stack.ts";
-
-/** Vars that are secrets: set with `wrangler secret put`, never written to a config file. */
-const SECRET_VARS = ["ADMIN_CLIENT_SECRET"];
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join, sep } from "node:path";
+import { ROOT, loadWorkerConfigs, wranglerJson, type WorkerConfig } from "./stack.ts";
 
 function posix(path: string): string {
   return path.split(sep).join("/");
@@ -25,25 +22,9 @@ function outFolder(worker: WorkerConfig): string {
   return posix(join("dist", worker.folder));
 }
 
-/** The merged wrangler config of one worker, as deployed. */
+/** The merged wrangler config of one worker, as deployed (never with a secret in it). */
 function deployConfig(worker: WorkerConfig, withoutServices: string[] = []): Record<string, unknown> {
-  const configDir = join(ROOT, "dist", worker.folder);
-  const entry = join(worker.dir, worker.main ?? "src/index.ts");
-  const vars = Object.fromEntries(Object.entries(worker.vars ?? {}).filter(([name]) => !SECRET_VARS.includes(name)));
-  const schema = join(ROOT, "node_modules", "wrangler", "config-schema.json");
-  const config: Record<string, unknown> = {
-    ...(existsSync(schema) ? { $schema: posix(relative(configDir, schema)) } : {}),
-    name: worker.name,
-    main: posix(relative(configDir, entry)),
-    compatibility_date: worker.compatibility_date,
-    compatibility_flags: worker.compatibility_flags ?? [],
-    vars,
-  };
-  if (worker.durable_objects) config.durable_objects = worker.durable_objects;
-  const services = (worker.services ?? []).filter((s) => !withoutServices.includes(s.service));
-  if (services.length) config.services = services;
-  if (worker.migrations) config.migrations = worker.migrations;
-  return config;
+  return wranglerJson(worker, join(ROOT, "dist", worker.folder), { withoutServices });
 }
 
 interface DeployStep {

@@ -10,7 +10,7 @@ import { request as httpsRequest } from "node:https";
 import { request as httpRequest } from "node:http";
 import { connect, createServer as createNetServer } from "node:net";
 import { createServer as createTlsServer, type Server as TlsServer } from "node:tls";
-import { dirname, join, resolve } from "node:path";
+import { dirname, join, relative, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parse as parseToml } from "smol-toml";
 import { ensureTls } from "./tls.ts";
@@ -72,6 +72,37 @@ export function loadWorkerConfigs(): WorkerConfig[] {
         dir,
       };
     });
+}
+
+/** Vars that are secrets: set with `wrangler secret put`, never written to a config file. */
+const SECRET_VARS = ["ADMIN_CLIENT_SECRET"];
+
+/**
+ * A worker's complete wrangler config (its own merged over the top-level one) for a file in
+ * `configDir`: `main` relative to it, secrets left out unless passed in `vars` explicitly,
+ * and optionally without the service bindings named in `withoutServices`.
+ */
+export function wranglerJson(
+  worker: WorkerConfig,
+  configDir: string,
+  options: { withoutServices?: string[]; vars?: Record<string, string> } = {},
+): Record<string, unknown> {
+  const posix = (path: string) => path.split(sep).join("/");
+  const schema = join(ROOT, "node_modules", "wrangler", "config-schema.json");
+  const vars = Object.fromEntries(Object.entries(worker.vars ?? {}).filter(([name]) => !SECRET_VARS.includes(name)));
+  const config: Record<string, unknown> = {
+    ...(existsSync(schema) ? { $schema: posix(relative(configDir, schema)) } : {}),
+    name: worker.name,
+    main: posix(relative(configDir, join(worker.dir, worker.main ?? "src/index.ts"))),
+    compatibility_date: worker.compatibility_date,
+    compatibility_flags: worker.compatibility_flags ?? [],
+    vars: { ...vars, ...options.vars },
+  };
+  if (worker.durable_objects) config.durable_objects = worker.durable_objects;
+  const services = (worker.services ?? []).filter((s) => !(options.withoutServices ?? []).includes(s.service));
+  if (services.length) config.services = services;
+  if (worker.migrations) config.migrations = worker.migrations;
+  return config;
 }
 
 /** Bundles a worker as wrangler would, into dist/<folder>/index.js. */
