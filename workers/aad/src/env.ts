@@ -8,4 +8,10 @@ export interface AadEnv {
   TOKEN_LIFETIME_SECONDS: string;
   /** Public base URL of this worker (set by the local server; derived from the request otherwise). */
   LOGIN_URL?: string;
+  /**
+   * Public base URLs of the emulator's Graph and Resource Manager (set by the local server):
+   * resources the authority issues tokens for, beside Microsoft's (resources.ts).
+   */
+  GRAPH_URL?: string;
+  ARM_URL?: string;
 }

@@ -49,7 +49,7 @@ export async function handleTokenRequest(ctx: TokenEndpointContext): Promise<Rec
   if (!clientId) throw AadErrors.missingParameter("client_id");
 
   const audience = requestedAudience(ctx);
-  if (!isKnownResource(audience)) throw AadErrors.resourceNotFound(audience, tenantId);
+  if (!isKnownResource(audience, env)) throw AadErrors.resourceNotFound(audience, tenantId);
 
   const tenant = stubOf<TenantAuthority>(env.TENANTS, tenantId);
   const objectId = await tenant.lookupApp(clientId);

@@ -1,6 +1,6 @@
-// Who is calling Graph: a bearer token our authority issued for Microsoft Graph, verified with
-// the tenant's published signing keys (shared/access-tokens.ts) and nothing else. Failures are
-// Graph's 401 InvalidAuthenticationToken.
+// Who is calling Graph: a bearer token our authority issued for Microsoft Graph (or for this
+// worker's own public URL), verified with the tenant's published signing keys
+// (shared/access-tokens.ts) and nothing else. Failures are Graph's 401 InvalidAuthenticationToken.
 import { SigningKeySet, verifyAccessToken, type TokenRejection } from "../../../shared/access-tokens";
 import { GRAPH_APP_ID, GraphErrors, type GraphError } from "../../../shared/errors/graph";
 import type { GraphEnv } from "./env";
@@ -12,7 +12,18 @@ export interface Caller {
 }
 
 /** What a client may name as Graph's resource: its URI (the SDKs' scope drops the slash) or its app id. */
-const ALLOWED_AUDIENCES = ["https://graph.microsoft.com", "https://graph.microsoft.com/", GRAPH_APP_ID];
+const GRAPH_AUDIENCES = ["https://graph.microsoft.com", "https://graph.microsoft.com/", GRAPH_APP_ID];
+
+/**
+ * Graph's audiences plus this worker's own URL, with and without the slash: a client configured
+ * with the emulator's Graph as its Graph resource (az's microsoftGraphResourceId) asks the
+ * authority for exactly that, and the token's aud is the resource as sent.
+ */
+function allowedAudiences(env: GraphEnv): string[] {
+  if (!env.GRAPH_URL) return GRAPH_AUDIENCES;
+  const own = env.GRAPH_URL.replace(/\/+$/, "");
+  return [...GRAPH_AUDIENCES, own, `${own}/`];
+}
 
 /** Per isolate; the binding it fetches through is the same for every request. */
 let signingKeys: SigningKeySet | null = null;
@@ -21,7 +32,7 @@ export async function authenticate(env: GraphEnv, authorization: string | undefi
   const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? "");
   if (!match) throw GraphErrors.tokenMissing();
   signingKeys ??= new SigningKeySet(() => env.AAD.signingKeys(env.TENANT_ID));
-  const result = await verifyAccessToken(match[1]!, { keys: signingKeys, tenantId: env.TENANT_ID, audiences: ALLOWED_AUDIENCES });
+  const result = await verifyAccessToken(match[1]!, { keys: signingKeys, tenantId: env.TENANT_ID, audiences: allowedAudiences(env) });
   if (!result.ok) throw rejectionError(result.rejection);
   const { objectId, appId, tenantId } = result.caller;
   return { objectId: objectId.toLowerCase(), appId, tenantId };
