@@ -137,11 +137,20 @@ export interface ApplicationView {
   passwordCredentials: PasswordCredentialView[];
 }
 
-/** The properties $filter can compare with `eq` on servicePrincipals (the listing index's columns). */
-export interface ServicePrincipalFilter {
-  property: "appId" | "displayName" | "servicePrincipalType";
-  value: string;
-}
+/**
+ * One `$filter` clause on servicePrincipals, evaluated by the authority over its listing index (so
+ * paging stays exact). Every comparison is case-insensitive, as Graph's are on these properties.
+ */
+export type ServicePrincipalFilter =
+  /** `property eq 'value'` on a column of the listing. */
+  | { operator: "eq"; property: "appId" | "displayName" | "servicePrincipalType"; value: string }
+  /** `startswith(displayName,'value')`: `az ad sp list --display-name`. */
+  | { operator: "startsWith"; property: "displayName"; value: string }
+  /**
+   * `servicePrincipalNames/any(c:c eq 'value')`: one of the names the servicePrincipal resource
+   * shows in `servicePrincipalNames` (`az ad sp show --id`, `az ad sp list --spn`).
+   */
+  | { operator: "any"; property: "servicePrincipalNames"; value: string };
 
 export interface ServicePrincipalPage {
   value: DirectoryServicePrincipal[];
@@ -173,6 +182,11 @@ export type DirectoryOutcome<T> = { ok: true; value: T } | { ok: false; refusal:
 export interface GraphDirectoryRpc {
   listServicePrincipals(tenantId: string, query: { filter?: ServicePrincipalFilter; top: number; skipToken?: string }): Promise<ServicePrincipalPage>;
   readServicePrincipal(tenantId: string, objectId: string): Promise<DirectoryServicePrincipal | null>;
+  /**
+   * The tenant's principals among `objectIds` (GUIDs, at most 1000), in the order asked, each once;
+   * ids that name nothing are left out (Graph's directoryObjects/getByIds).
+   */
+  readServicePrincipals(tenantId: string, objectIds: string[]): Promise<DirectoryServicePrincipal[]>;
   /** A new principal for an application registered in the tenant. */
   createApplicationServicePrincipal(tenantId: string, appId: string): Promise<DirectoryOutcome<DirectoryServicePrincipal>>;
   /** Graph's DELETE: refused for managed identities. */

@@ -57,6 +57,14 @@ export const GraphErrors = {
   resourceNotFound: (id: string) =>
     new GraphError(404, "Request_ResourceNotFound", `Resource '${id}' does not exist or one of its queried reference-property objects are not present.`),
   invalidObjectId: (id: string) => badRequest(`Invalid object identifier '${id}'.`),
+  /** The emulator's wording: a parameter of an action (getByIds' `ids`) that is missing. */
+  parameterRequired: (parameter: string, action: string) => badRequest(`A value is required for parameter '${parameter}' of action '${action}'.`),
+  /** The emulator's wording: a parameter of an action of the wrong JSON type. */
+  invalidParameterValue: (parameter: string, action: string) => badRequest(`Invalid value specified for parameter '${parameter}' of action '${action}'.`),
+  /** The emulator's wording; the limit is Graph's documented one. */
+  tooManyIds: (max: number) => badRequest(`Too many object identifiers: getByIds takes at most ${max}.`),
+  /** The emulator's wording: a `types` entry that names no directory object type. */
+  unknownDirectoryObjectType: (type: string) => badRequest(`Invalid type '${type}' specified: it is not a directory object type.`),
 
   unsupportedFilterProperty: (property: string, resource: string) =>
     new GraphError(

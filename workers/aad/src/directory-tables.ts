@@ -2,8 +2,9 @@
 // tenant) so that every change to them is one transaction:
 // - the appId claims (`app:{appId}` → the object id of the principal that signs in with it), the
 //   index the token endpoint resolves clients through;
-// - the listing of service principals (id, appId, displayName, type), so Graph's $filter and
-//   paging read an index instead of visiting every principal's object;
+// - the listing of service principals (id, appId, displayName, type) and of the names each is
+//   known by (servicePrincipalNames), so Graph's $filter and paging read an index instead of
+//   visiting every principal's object;
 // - the applications table. Applications live here rather than in an object each: they are
 //   small, few and written rarely, Graph finds them by object id and by appId, and creating a
 //   principal for one ("does the application exist, is its appId free?") and deleting one (the
@@ -11,6 +12,7 @@
 // Principals' own records (credentials included) stay in their ServicePrincipalObject.
 import type { ServicePrincipalFilter, ServicePrincipalView } from "../../../shared/rpc";
 import type { ApplicationRecord } from "./applications";
+import { servicePrincipalNames } from "./service-principal-names";
 
 export interface PrincipalListing {
   id: string;
@@ -18,6 +20,8 @@ export interface PrincipalListing {
   displayName: string;
   servicePrincipalType: ServicePrincipalView["servicePrincipalType"];
   createdDateTime: string;
+  /** What Graph shows as its servicePrincipalNames (service-principal-names.ts). */
+  servicePrincipalNames: string[];
 }
 
 /** The storage key of an appId's claim (the original key-value index, kept as it was). */
@@ -25,14 +29,38 @@ export function appKey(appId: string): string {
   return `app:${appId.toLowerCase()}`;
 }
 
-const FILTER_COLUMNS: Record<ServicePrincipalFilter["property"], string> = {
+const EQ_COLUMNS: Record<Extract<ServicePrincipalFilter, { operator: "eq" }>["property"], string> = {
   appId: "app_id",
   displayName: "display_name",
   servicePrincipalType: "type",
 };
 
-/** Set once every principal claimed before the listing existed has been listed. */
-const LISTING_COMPLETE = "directoryListing:complete";
+/**
+ * The SQL condition on service_principals of one $filter clause. Directory string comparisons
+ * are case-insensitive, as Graph's are on these properties (appIds are stored lower-cased).
+ */
+function filterCondition(filter: ServicePrincipalFilter): { sql: string; value: string } {
+  switch (filter.operator) {
+    case "eq":
+      return filter.property === "appId"
+        ? { sql: "app_id = ?", value: filter.value.toLowerCase() }
+        : { sql: `${EQ_COLUMNS[filter.property]} = ? COLLATE NOCASE`, value: filter.value };
+    case "startsWith":
+      // LIKE is case-insensitive; the prefix's own wildcards are escaped so they match literally.
+      return { sql: "display_name LIKE ? ESCAPE '\\'", value: `${filter.value.replace(/[\\%_]/g, "\\$&")}%` };
+    case "any":
+      return { sql: "id IN (SELECT id FROM service_principal_names WHERE name = ?)", value: filter.value };
+  }
+}
+
+/**
+ * The listing's version, set once every principal claimed under an earlier one has been listed
+ * again: 1 (the flag below) had no names, 2 lists each principal's servicePrincipalNames.
+ */
+const LISTING_VERSION = "directoryListing:version";
+const CURRENT_LISTING_VERSION = 2;
+/** Version 1's marker, dropped once the listing is current. */
+const LISTING_V1_COMPLETE = "directoryListing:complete";
 
 export class DirectoryTables {
   private readonly sql: SqlStorage;
@@ -46,6 +74,11 @@ export class DirectoryTables {
     // Directory string comparisons are case-insensitive, as Graph's `eq` on these properties is.
     this.sql.exec("CREATE INDEX IF NOT EXISTS principals_by_display_name ON service_principals (display_name COLLATE NOCASE, id)");
     this.sql.exec("CREATE INDEX IF NOT EXISTS principals_by_type ON service_principals (type COLLATE NOCASE, id)");
+    // Names compare case-insensitively, as Graph's servicePrincipalNames/any(… eq …) does.
+    this.sql.exec(`CREATE TABLE IF NOT EXISTS service_principal_names (
+      name TEXT NOT NULL COLLATE NOCASE, id TEXT NOT NULL, PRIMARY KEY (name, id)
+    )`);
+    this.sql.exec("CREATE INDEX IF NOT EXISTS names_by_principal ON service_principal_names (id)");
     this.sql.exec(`CREATE TABLE IF NOT EXISTS applications (
       id TEXT PRIMARY KEY, app_id TEXT NOT NULL UNIQUE, record TEXT NOT NULL
     )`);
@@ -58,14 +91,24 @@ export class DirectoryTables {
   }
 
   listPrincipal(entry: PrincipalListing): void {
+    this.storage.transactionSync(() => this.list(entry));
+  }
+
+  /** Lists a principal, or lists it anew (its names replaced); callers hold the transaction. */
+  private list(entry: PrincipalListing): void {
+    const id = entry.id.toLowerCase();
     this.sql.exec(
       "INSERT OR REPLACE INTO service_principals (id, app_id, display_name, type, created) VALUES (?, ?, ?, ?, ?)",
-      entry.id.toLowerCase(),
+      id,
       entry.appId.toLowerCase(),
       entry.displayName,
       entry.servicePrincipalType,
       entry.createdDateTime,
     );
+    this.sql.exec("DELETE FROM service_principal_names WHERE id = ?", id);
+    for (const name of new Set(entry.servicePrincipalNames)) {
+      this.sql.exec("INSERT OR IGNORE INTO service_principal_names (name, id) VALUES (?, ?)", name, id);
+    }
   }
 
   /**
@@ -80,6 +123,7 @@ export class DirectoryTables {
     const row = this.sql.exec<{ app_id: string }>("SELECT app_id FROM service_principals WHERE id = ?", objectId).toArray()[0];
     if (!row) return;
     this.sql.exec("DELETE FROM service_principals WHERE id = ?", objectId);
+    this.sql.exec("DELETE FROM service_principal_names WHERE id = ?", objectId);
     if (this.claimant(row.app_id) === objectId) this.storage.kv.delete(appKey(row.app_id));
   }
 
@@ -90,48 +134,48 @@ export class DirectoryTables {
       const holder = this.claimant(entry.appId);
       if (holder && holder !== entry.id.toLowerCase()) return "principalExists";
       this.storage.kv.put(appKey(entry.appId), entry.id.toLowerCase());
-      this.listPrincipal(entry);
+      this.list(entry);
       return "claimed";
     });
   }
 
-  /** Object ids in id order after `after`, at most `limit`, optionally where one column equals a value. */
+  /**
+   * Object ids in id order after `after`, at most `limit`, optionally those matching one $filter
+   * clause: the filter is applied before the page is cut, so $top and $skiptoken page the matches.
+   */
   queryPrincipals(filter: ServicePrincipalFilter | undefined, limit: number, after = ""): string[] {
-    if (!filter) {
-      return this.sql
-        .exec<{ id: string }>("SELECT id FROM service_principals WHERE id > ? ORDER BY id LIMIT ?", after, limit)
-        .toArray()
-        .map((r) => r.id);
-    }
-    const column = FILTER_COLUMNS[filter.property];
-    const value = filter.property === "appId" ? filter.value.toLowerCase() : filter.value;
-    const collate = filter.property === "appId" ? "" : " COLLATE NOCASE";
+    const condition = filter ? filterCondition(filter) : null;
+    const sql = `SELECT id FROM service_principals WHERE ${condition ? `${condition.sql} AND ` : ""}id > ? ORDER BY id LIMIT ?`;
+    const values = condition ? [condition.value, after, limit] : [after, limit];
     return this.sql
-      .exec<{ id: string }>(
-        `SELECT id FROM service_principals WHERE ${column} = ?${collate} AND id > ? ORDER BY id LIMIT ?`,
-        value,
-        after,
-        limit,
-      )
+      .exec<{ id: string }>(sql, ...values)
       .toArray()
       .map((r) => r.id);
   }
 
-  get listingComplete(): boolean {
-    return this.storage.kv.get<boolean>(LISTING_COMPLETE) === true;
+  /**
+   * Which of `objectIds` (lower-cased) are listed: the tenant's principals among them. One bound
+   * JSON array rather than a parameter per id: Durable Objects' SQLite caps bound parameters at 100.
+   */
+  listedAmong(objectIds: string[]): string[] {
+    return this.sql
+      .exec<{ id: string }>("SELECT id FROM service_principals WHERE id IN (SELECT value FROM json_each(?))", JSON.stringify(objectIds))
+      .toArray()
+      .map((r) => r.id);
   }
 
-  markListingComplete(): void {
-    this.storage.kv.put(LISTING_COMPLETE, true);
+  get listingCurrent(): boolean {
+    return this.storage.kv.get<number>(LISTING_VERSION) === CURRENT_LISTING_VERSION;
+  }
+
+  markListingCurrent(): void {
+    this.storage.kv.put(LISTING_VERSION, CURRENT_LISTING_VERSION);
+    this.storage.kv.delete(LISTING_V1_COMPLETE);
   }
 
   /** Every appId claim, for listing principals claimed before the listing existed. */
   claims(): { appId: string; objectId: string }[] {
     return [...this.storage.kv.list<string>({ prefix: "app:" })].map(([key, objectId]) => ({ appId: key.slice(4), objectId }));
-  }
-
-  isListed(objectId: string): boolean {
-    return this.sql.exec("SELECT 1 FROM service_principals WHERE id = ?", objectId.toLowerCase()).toArray().length > 0;
   }
 
   // ── applications ───────────────────────────────────────────────────────────────────────────
@@ -181,12 +225,13 @@ export class DirectoryTables {
   }
 }
 
-export function listingOf(principal: ServicePrincipalView): PrincipalListing {
+export async function listingOf(principal: ServicePrincipalView): Promise<PrincipalListing> {
   return {
     id: principal.id,
     appId: principal.appId,
     displayName: principal.displayName,
     servicePrincipalType: principal.servicePrincipalType,
     createdDateTime: principal.createdDateTime,
+    servicePrincipalNames: await servicePrincipalNames(principal),
   };
 }

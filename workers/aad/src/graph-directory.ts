@@ -69,6 +69,16 @@ export abstract class GraphDirectoryEntrypoint extends WorkerEntrypoint<AadEnv> 
     return record ? directoryServicePrincipalView(record) : null;
   }
 
+  async readServicePrincipals(tenantId: string, objectIds: string[]): Promise<DirectoryServicePrincipal[]> {
+    const wanted = [...new Set(objectIds.filter(isGuid).map((id) => id.toLowerCase()))];
+    if (wanted.length === 0) return [];
+    // The listing answers which ids are this tenant's principals in one call, so ids that name
+    // nothing cost no visit to an object.
+    const listed = new Set(await this.tenantAuthority(tenantId).listedServicePrincipals(wanted));
+    const records = await Promise.all(wanted.filter((id) => listed.has(id)).map((id) => this.principalRecord(tenantId, id)));
+    return Promise.all(records.flatMap((record) => (record ? [directoryServicePrincipalView(record)] : [])));
+  }
+
   async createApplicationServicePrincipal(tenantId: string, appId: string): Promise<DirectoryOutcome<DirectoryServicePrincipal>> {
     const tenant = this.tenantAuthority(tenantId);
     const application = isGuid(appId) ? await tenant.applicationByAppId(appId) : null;
@@ -88,7 +98,7 @@ export abstract class GraphDirectoryEntrypoint extends WorkerEntrypoint<AadEnv> 
     // Written first, reachable only once the claim below succeeds.
     const principal = this.principalObject(record.id);
     await principal.create(record);
-    const claim = await tenant.claimForApplication(listingOf(record));
+    const claim = await tenant.claimForApplication(await listingOf(record));
     if (claim !== "claimed") {
       await principal.delete();
       return refuse(claim, application.appId);

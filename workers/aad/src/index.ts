@@ -147,7 +147,7 @@ export class DirectoryService extends GraphDirectoryEntrypoint implements Direct
     };
     const { record: stored } = await this.principal(objectId).create(record);
     // Listed once it exists; a retried create lists it again harmlessly.
-    await tenant.listServicePrincipal(listingOf(stored));
+    await tenant.listServicePrincipal(await listingOf(stored));
     return viewOf(stored);
   }
 

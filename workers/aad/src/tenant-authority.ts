@@ -118,18 +118,20 @@ export class TenantAuthority extends DurableObject<AadEnv> {
     }
     await this.ctx.storage.put(appKey(appId), objectId);
     const admin = await principal.get();
-    if (admin) this.directory.listPrincipal(listingOf(admin));
+    if (admin) this.directory.listPrincipal(await listingOf(admin));
   }
 
-  /** Principals claimed before the listing existed (state of an earlier version) are listed once. */
+  /**
+   * State of an earlier version: principals claimed before the listing existed, or listed before
+   * it held their names, are listed (again) once, from their own records.
+   */
   private async completeListing(): Promise<void> {
-    if (this.directory.listingComplete) return;
+    if (this.directory.listingCurrent) return;
     for (const { objectId } of this.directory.claims()) {
-      if (this.directory.isListed(objectId)) continue;
       const record = await stubOf<ServicePrincipalObject>(this.env.PRINCIPALS, objectId).get();
-      if (record) this.directory.listPrincipal(listingOf(record));
+      if (record) this.directory.listPrincipal(await listingOf(record));
     }
-    this.directory.markListingComplete();
+    this.directory.markListingCurrent();
   }
 
   // The directory as Graph serves it: thin calls into directory-tables.ts, each one transaction.
@@ -148,6 +150,11 @@ export class TenantAuthority extends DurableObject<AadEnv> {
 
   queryServicePrincipals(filter: ServicePrincipalFilter | undefined, limit: number, after?: string): string[] {
     return this.directory.queryPrincipals(filter, limit, after);
+  }
+
+  /** The tenant's principals among these object ids (lower-cased). */
+  listedServicePrincipals(objectIds: string[]): string[] {
+    return this.directory.listedAmong(objectIds);
   }
 
   createApplication(record: ApplicationRecord): void {

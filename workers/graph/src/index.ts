@@ -1,21 +1,26 @@
 // Microsoft Graph v1.0, the directory view: service principals (managed identities and
-// applications), application registrations and their secrets. Every request carries a bearer
-// token our authority issued for Graph (else 401 with Graph's challenge); reads are open to every
-// principal of the tenant, writes need directory rights (directory-rights.ts). The worker holds
-// no state: the directory lives in the authority, reached through DirectoryService
-// (GraphDirectoryRpc), which also keeps the token endpoint in step with every change.
+// applications), application registrations and their secrets, and directoryObjects/getByIds.
+// Every request carries a bearer token our authority issued for Graph (else 401 with Graph's
+// challenge); reads are open to every principal of the tenant, writes need directory rights
+// (directory-rights.ts). The worker holds no state: the directory lives in the authority, reached
+// through DirectoryService (GraphDirectoryRpc), which also keeps the token endpoint in step with
+// every change.
 import { Hono, type Context } from "hono";
 import { GraphError, GraphErrors, graphChallenge } from "../../../shared/errors/graph";
 import { publicBase } from "../../../shared/public-url";
 import { applicationRoutes } from "./application-routes";
 import { authenticate } from "./authentication";
+import { directoryObjectRoutes } from "./directory-object-routes";
 import type { GraphEnv } from "./env";
 import type { GraphVariables } from "./graph-request";
 import { servicePrincipalRoutes } from "./service-principal-routes";
 
 /** Graph's path segments are case-insensitive; routes are written in Graph's own casing. */
 const CANONICAL_SEGMENTS = new Map(
-  ["v1.0", "servicePrincipals", "applications", "addPassword", "removePassword", "addKey", "removeKey"].map((s) => [s.toLowerCase(), s]),
+  ["v1.0", "servicePrincipals", "applications", "directoryObjects", "getByIds", "addPassword", "removePassword", "addKey", "removeKey"].map((s) => [
+    s.toLowerCase(),
+    s,
+  ]),
 );
 
 function canonicalPath(request: Request): string {
@@ -27,7 +32,8 @@ function canonicalPath(request: Request): string {
 }
 
 /** The paths the worker serves, for telling a wrong method (405) from a wrong path (400). */
-const SERVED_PATH = /^\/v1\.0\/(servicePrincipals|applications)(\/[^/]+(\/(addPassword|removePassword|addKey|removeKey))?)?$/;
+const SERVED_PATH =
+  /^\/v1\.0\/((servicePrincipals|applications)(\/[^/]+(\/(addPassword|removePassword|addKey|removeKey))?)?|directoryObjects\/getByIds)$/;
 
 const app = new Hono<{ Bindings: GraphEnv; Variables: GraphVariables }>({ getPath: canonicalPath });
 
@@ -62,6 +68,7 @@ app.use("/v1.0/*", async (c, next) => {
 
 app.route("/v1.0/servicePrincipals", servicePrincipalRoutes);
 app.route("/v1.0/applications", applicationRoutes);
+app.route("/v1.0/directoryObjects", directoryObjectRoutes);
 
 app.notFound((c) => {
   const path = canonicalPath(c.req.raw);

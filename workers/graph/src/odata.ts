@@ -1,8 +1,9 @@
-// The OData parts of Graph's protocol the directory view speaks: `$filter` with `eq` on the
-// indexed properties, `$top` and `$skiptoken` paging, `$select`, and the `@odata.context` /
-// `@odata.nextLink` annotations of answers. Query options Graph knows but the emulator does not
-// evaluate are refused rather than ignored, so a client never takes an unfiltered answer for a
-// filtered one.
+// The OData parts of Graph's protocol the directory view speaks: `$filter` (one clause: `eq` on
+// the indexed properties, `startswith` on displayName, `any` on servicePrincipalNames; the
+// authority evaluates it over its index), `$top` and `$skiptoken` paging, `$select`, and the
+// `@odata.context` / `@odata.nextLink` annotations of answers. Query options Graph knows but the
+// emulator does not evaluate are refused rather than ignored, so a client never takes an
+// unfiltered answer for a filtered one.
 import { base64Decode } from "../../../shared/encoding";
 import { GraphErrors } from "../../../shared/errors/graph";
 import { isGuid } from "../../../shared/guid";
@@ -11,14 +12,28 @@ import type { ServicePrincipalFilter } from "../../../shared/rpc";
 export const DEFAULT_PAGE_SIZE = 100;
 const MAX_PAGE_SIZE = 999;
 
-const FILTERABLE: Record<string, ServicePrincipalFilter["property"]> = {
+type EqFilter = Extract<ServicePrincipalFilter, { operator: "eq" }>;
+
+/** Property names are case-insensitive in Graph's $filter. */
+const EQ_FILTERABLE: Record<string, EqFilter["property"]> = {
   appid: "appId",
   displayname: "displayName",
   serviceprincipaltype: "servicePrincipalType",
 };
-const SUPPORTED_FILTERS = "appId eq '…', displayName eq '…' and servicePrincipalType eq '…'";
-/** `property eq 'value'`, quotes inside the value doubled as OData writes them. */
-const EQ_CLAUSE = /^\s*([A-Za-z][A-Za-z0-9/]*)\s+eq\s+'((?:[^']|'')*)'\s*$/;
+const SUPPORTED_FILTERS =
+  "appId eq '…', displayName eq '…', servicePrincipalType eq '…', startswith(displayName,'…') and servicePrincipalNames/any(c:c eq '…')";
+
+// Quotes inside a value are doubled, as OData writes them.
+const STRING = "'((?:[^']|'')*)'";
+/** `property eq 'value'`. */
+const EQ_CLAUSE = new RegExp(`^\\s*([A-Za-z][A-Za-z0-9/]*)\\s+eq\\s+${STRING}\\s*$`);
+/** `startswith(property,'prefix')`. */
+const STARTSWITH_CLAUSE = new RegExp(`^\\s*startswith\\s*\\(\\s*([A-Za-z][A-Za-z0-9/]*)\\s*,\\s*${STRING}\\s*\\)\\s*$`, "i");
+/** `collection/any(v:v eq 'value')`, the lambda variable any name, compared with itself. */
+const ANY_CLAUSE = new RegExp(
+  `^\\s*([A-Za-z][A-Za-z0-9]*)\\s*/\\s*any\\s*\\(\\s*([A-Za-z_][A-Za-z0-9_]*)\\s*:\\s*([A-Za-z_][A-Za-z0-9_]*)\\s+eq\\s+${STRING}\\s*\\)\\s*$`,
+  "i",
+);
 const UNEVALUATED_OPTIONS = ["$orderby", "$search", "$expand", "$count", "$skip", "$format"];
 
 export interface CollectionQuery {
@@ -50,12 +65,27 @@ export function collectionQuery(params: URLSearchParams): CollectionQuery {
   return query;
 }
 
+const unquote = (value: string) => value.replace(/''/g, "'");
+
 export function servicePrincipalFilter(filter: string): ServicePrincipalFilter {
-  const match = EQ_CLAUSE.exec(filter);
-  if (!match) throw GraphErrors.unsupportedFilter(filter, SUPPORTED_FILTERS);
-  const property = FILTERABLE[match[1]!.toLowerCase()];
-  if (!property) throw GraphErrors.unsupportedFilterProperty(match[1]!, "ServicePrincipal");
-  return { property, value: match[2]!.replace(/''/g, "'") };
+  const eq = EQ_CLAUSE.exec(filter);
+  if (eq) {
+    const property = EQ_FILTERABLE[eq[1]!.toLowerCase()];
+    if (!property) throw GraphErrors.unsupportedFilterProperty(eq[1]!, "ServicePrincipal");
+    return { operator: "eq", property, value: unquote(eq[2]!) };
+  }
+  const startsWith = STARTSWITH_CLAUSE.exec(filter);
+  if (startsWith) {
+    if (startsWith[1]!.toLowerCase() !== "displayname") throw GraphErrors.unsupportedFilterProperty(startsWith[1]!, "ServicePrincipal");
+    return { operator: "startsWith", property: "displayName", value: unquote(startsWith[2]!) };
+  }
+  const any = ANY_CLAUSE.exec(filter);
+  // The variable compared must be the lambda's own: `c:d eq '…'` is not a name test.
+  if (any && any[2] === any[3]) {
+    if (any[1]!.toLowerCase() !== "serviceprincipalnames") throw GraphErrors.unsupportedFilterProperty(any[1]!, "ServicePrincipal");
+    return { operator: "any", property: "servicePrincipalNames", value: unquote(any[4]!) };
+  }
+  throw GraphErrors.unsupportedFilter(filter, SUPPORTED_FILTERS);
 }
 
 function decodeSkipToken(token: string): string {

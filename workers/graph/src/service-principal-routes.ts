@@ -3,7 +3,6 @@
 // identity's principal is Resource Manager's to change: Graph shows it and refuses to alter it.
 import { Hono } from "hono";
 import { GraphErrors } from "../../../shared/errors/graph";
-import type { DirectoryServicePrincipal } from "../../../shared/rpc";
 import { keyIdInput, passwordCredentialInput } from "./credential-input";
 import { requireDirectoryWriter } from "./directory-rights";
 import type { GraphEnv } from "./env";
@@ -18,13 +17,9 @@ import {
   type GraphVariables,
 } from "./graph-request";
 import { collectionQuery, contextUrl, nextLink, project, selection } from "./odata";
+import { servicePrincipalResource as resource } from "./service-principal-resource";
 
 export const servicePrincipalRoutes = new Hono<{ Bindings: GraphEnv; Variables: GraphVariables }>();
-
-/** The servicePrincipal resource: the directory's view plus the properties Graph always carries. */
-function resource(principal: DirectoryServicePrincipal): Record<string, unknown> {
-  return { ...principal, deletedDateTime: null, tags: [] };
-}
 
 servicePrincipalRoutes.get("/", async (c) => {
   const query = collectionQuery(new URL(c.req.url).searchParams);
