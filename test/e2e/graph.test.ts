@@ -29,14 +29,20 @@ function credentialFor(clientId: string, secret: string): ClientSecretCredential
 }
 
 /** The client-credentials grant, raw, so the authority's refusal can be read. */
-async function tokenRequest(clientId: string, secret: string) {
+async function tokenRequest(clientId: string, secret: string, scope = ARM_SCOPE) {
   const e = emulator.endpoints;
   const r = await fetch(`${e.login}/${e.tenantId}/oauth2/v2.0/token`, {
     method: "POST",
     headers: { "content-type": "application/x-www-form-urlencoded" },
-    body: new URLSearchParams({ grant_type: "client_credentials", client_id: clientId, client_secret: secret, scope: ARM_SCOPE }),
+    body: new URLSearchParams({ grant_type: "client_credentials", client_id: clientId, client_secret: secret, scope }),
   });
   return { status: r.status, body: await r.json() };
+}
+
+/** The admin's v2 token request for one scope. */
+function adminTokenRequest(scope: string) {
+  const e = emulator.endpoints;
+  return tokenRequest(e.admin.clientId, e.admin.clientSecret, scope);
 }
 
 function expectGraphError(answer: GraphAnswer, status: number, code: string) {
@@ -112,6 +118,39 @@ describe("authentication", () => {
     const forged = `${header}.${payload}.${Buffer.from("not the signature").toString("base64url")}`;
     expectGraphError(await graph("GET", "/v1.0/servicePrincipals", undefined, forged), 401, "InvalidAuthenticationToken");
     expectGraphError(await graph("GET", "/v1.0/servicePrincipals", undefined, "garbage"), 401, "InvalidAuthenticationToken");
+  });
+});
+
+describe("the emulator's own Graph URL as a resource (az with a registered cloud)", () => {
+  it("issues tokens for {graph}//.default and {graph}/.default, aud the resource as sent, and Graph accepts both", async () => {
+    const own = emulator.endpoints.graph;
+    // az asks for `{microsoftGraphResourceId}/.default` with the resource id `https://host:port/`.
+    for (const [scope, audience] of [
+      [`${own}//.default`, `${own}/`],
+      [`${own}/.default`, own],
+    ] as const) {
+      const token = await adminTokenRequest(scope);
+      expect(token.status, JSON.stringify(token.body)).toBe(200);
+      expect(decodeJwt(token.body.access_token).payload.aud).toBe(audience);
+      const me = await graph("GET", `/v1.0/servicePrincipals/${emulator.endpoints.admin.objectId}`, undefined, token.body.access_token);
+      expect(me.status, me.text).toBe(200);
+    }
+    // Resource Manager's own URL is a resource too; the audience is Resource Manager's to check.
+    const arm = await adminTokenRequest(`${emulator.endpoints.arm}/.default`);
+    expect(arm.status, JSON.stringify(arm.body)).toBe(200);
+    expect(decodeJwt(arm.body.access_token).payload.aud).toBe(emulator.endpoints.arm);
+    // A token for Resource Manager's URL is not one for Graph.
+    expectGraphError(await graph("GET", "/v1.0/servicePrincipals", undefined, arm.body.access_token), 401, "InvalidAuthenticationToken");
+  });
+
+  it("refuses lookalikes of its own URLs with AADSTS500011: only the whole origin matches", async () => {
+    const own = emulator.endpoints.graph;
+    for (const resource of [`${own}.evil`, `${own}0`, `${own}/v1.0`, own.replace("https://", "http://"), `${own}@evil.example`]) {
+      const refused = await adminTokenRequest(`${resource}/.default`);
+      expect(refused.status, resource).toBe(400);
+      expect(refused.body.error).toBe("invalid_resource");
+      expect(refused.body.error_codes, resource).toEqual([500011]);
+    }
   });
 });
 
@@ -191,12 +230,28 @@ describe("managed identities in the directory", () => {
   });
 
   it("refuses filters it does not evaluate, and answers unknown ids with Graph's 404", async () => {
-    for (const clause of ["startswith(displayName,'graph')", "accountEnabled eq true", `id eq '${vm.principalId}'`, `servicePrincipalNames/any(c:c eq '${uami.clientId}')`]) {
+    const unsupported = [
+      "endswith(displayName,'vm')",
+      "startswith(appId,'a')",
+      "accountEnabled eq true",
+      `id eq '${vm.principalId}'`,
+      "tags/any(c:c eq 'x')",
+      // The lambda must compare its own variable.
+      `servicePrincipalNames/any(c:d eq '${uami.clientId}')`,
+      `servicePrincipalNames/any(c:c ne '${uami.clientId}')`,
+      // One clause only: a conjunction is not evaluated.
+      `servicePrincipalNames/any(c:c eq '${uami.clientId}') and displayName eq 'graph-identity'`,
+      "startswith(displayName,'graph') or startswith(displayName,'mie')",
+    ];
+    for (const clause of unsupported) {
       const r = await graph("GET", filter(clause));
       expectGraphError(r, 400, "Request_UnsupportedQuery");
     }
     expect((await graph("GET", filter(`id eq '${vm.principalId}'`))).body.error.message).toBe(
       "Unsupported or invalid query filter clause specified for property 'id' of resource 'ServicePrincipal'.",
+    );
+    expect((await graph("GET", filter("startswith(appId,'a')"))).body.error.message).toBe(
+      "Unsupported or invalid query filter clause specified for property 'appId' of resource 'ServicePrincipal'.",
     );
     expectGraphError(await graph("GET", "/v1.0/servicePrincipals?$orderby=displayName"), 400, "Request_UnsupportedQuery");
     expectGraphError(await graph("GET", "/v1.0/servicePrincipals?$top=1000"), 400, "Request_BadRequest");
@@ -207,6 +262,77 @@ describe("managed identities in the directory", () => {
     expect(missing.body.error.message).toBe(`Resource '${unknown}' does not exist or one of its queried reference-property objects are not present.`);
     expectGraphError(await graph("GET", "/v1.0/servicePrincipals/not-a-guid"), 400, "Request_BadRequest");
     expectGraphError(await graph("GET", `/v1.0/applications/${unknown}`), 404, "Request_ResourceNotFound");
+  });
+
+  it("filters by servicePrincipalNames/any: a managed identity's client id and its identity name, an application's appId", async () => {
+    const shown = (await graph("GET", `/v1.0/servicePrincipals/${uami.principalId}`)).body;
+    const [clientIdName, identityName] = shown.servicePrincipalNames;
+    expect(clientIdName).toBe(uami.clientId);
+    // The name Azure lists for the identity's resource id.
+    expect(identityName).toMatch(/^https:\/\/identity\.azure\.net\//);
+
+    const byClientId = await graph("GET", filter(`servicePrincipalNames/any(c:c eq '${uami.clientId}')`));
+    expect(byClientId.status, byClientId.text).toBe(200);
+    expect(byClientId.body["@odata.context"]).toBe(`${emulator.endpoints.graph}/v1.0/$metadata#servicePrincipals`);
+    expect(byClientId.body.value.map((p: any) => p.id)).toEqual([uami.principalId]);
+    // Any lambda variable, whitespace, case-insensitive values.
+    for (const clause of [
+      `servicePrincipalNames/any(x:x eq '${uami.clientId.toUpperCase()}')`,
+      `servicePrincipalNames/any( s : s eq '${identityName}' )`,
+      `servicePrincipalNames/any(c:c eq '${identityName.toLowerCase()}')`,
+    ]) {
+      const r = await graph("GET", filter(clause));
+      expect(r.status, r.text).toBe(200);
+      expect(r.body.value.map((p: any) => p.id), clause).toEqual([uami.principalId]);
+    }
+    // The VM's own identity is told apart from the user-assigned one.
+    const vmNames = (await graph("GET", `/v1.0/servicePrincipals/${vm.principalId}`)).body.servicePrincipalNames;
+    expect((await graph("GET", filter(`servicePrincipalNames/any(c:c eq '${vmNames[1]}')`))).body.value.map((p: any) => p.id)).toEqual([vm.principalId]);
+    // An application's principal: its appId.
+    const admin = emulator.endpoints.admin;
+    expect((await graph("GET", filter(`servicePrincipalNames/any(c:c eq '${admin.clientId}')`))).body.value.map((p: any) => p.id)).toEqual([admin.objectId]);
+
+    // What the view does not list does not match: the resource id itself, an unknown value.
+    for (const value of [uami.id, randomUUID(), "it''s nobody"]) {
+      const none = await graph("GET", filter(`servicePrincipalNames/any(c:c eq '${value}')`));
+      expect(none.status, none.text).toBe(200);
+      expect(none.body.value).toEqual([]);
+    }
+  });
+
+  it("filters by startswith(displayName,…), case-insensitively, and pages the matches", async () => {
+    const ids = (r: GraphAnswer) => r.body.value.map((p: any) => p.id);
+    const lower = await graph("GET", filter("startswith(displayName,'graph-')"));
+    expect(lower.status, lower.text).toBe(200);
+    expect(ids(lower)).toEqual(expect.arrayContaining([vm.principalId, uami.principalId]));
+    expect(lower.body.value.every((p: any) => p.displayName.toLowerCase().startsWith("graph-"))).toBe(true);
+    expect(ids(lower)).not.toContain(emulator.endpoints.admin.objectId);
+    const upper = await graph("GET", filter("startswith(displayName, 'GRAPH-')"));
+    expect(ids(upper).sort()).toEqual(ids(lower).sort());
+    expect(ids(await graph("GET", filter("startswith(displayName,'graph-i')")))).toEqual([uami.principalId]);
+    // The prefix is literal: LIKE's wildcards match only themselves.
+    expect((await graph("GET", filter("startswith(displayName,'graph_')"))).body.value).toEqual([]);
+    expect((await graph("GET", filter("startswith(displayName,'%')"))).body.value).toEqual([]);
+    expect((await graph("GET", filter("startswith(displayName,'nothing starts like this')"))).body.value).toEqual([]);
+
+    // $top and $skiptoken page the filtered set: every page is filtered, nothing is lost.
+    const first = await graph("GET", `${filter("startswith(displayName,'graph-')")}&$top=1`);
+    expect(first.body.value).toHaveLength(1);
+    expect(first.body["@odata.nextLink"]).toContain("skiptoken");
+    const paged = await allPages(`${filter("startswith(displayName,'graph-')")}&$top=1`);
+    expect(paged.map((p) => p.id).sort()).toEqual(ids(lower).sort());
+    const pagedNames = await allPages(`${filter(`servicePrincipalNames/any(c:c eq '${uami.clientId}')`)}&$top=1`);
+    expect(pagedNames.map((p) => p.id)).toEqual([uami.principalId]);
+  });
+
+  it("lists principals with their servicePrincipalNames, as GET shows them", async () => {
+    const listed = await allPages("/v1.0/servicePrincipals");
+    for (const id of [vm.principalId, uami.principalId, emulator.endpoints.admin.objectId]) {
+      const entry = listed.find((p) => p.id === id);
+      const { "@odata.context": _, ...shown } = (await graph("GET", `/v1.0/servicePrincipals/${id}`)).body;
+      expect(entry).toEqual(shown);
+      expect(entry.servicePrincipalNames.length).toBeGreaterThan(0);
+    }
   });
 
   it("refuses to delete or add credentials to a managed identity's principal: only Resource Manager changes it", async () => {
@@ -233,6 +359,91 @@ describe("managed identities in the directory", () => {
     expect((await graph("GET", filter("displayName eq 'short-lived'"))).body.value).toEqual([]);
     const all = await allPages("/v1.0/servicePrincipals");
     expect(all.map((p) => p.id)).not.toContain(principalId);
+  });
+});
+
+describe("directoryObjects/getByIds", () => {
+  const AZ_TYPES = ["user", "group", "servicePrincipal", "directoryObjectPartnerReference"];
+  const getByIds = (body: unknown, token: string | null = adminGraphToken) => graph("POST", "/v1.0/directoryObjects/getByIds", body, token);
+
+  it("answers the principals among the ids, as GET shows them, typed, and leaves unknown ids out", async () => {
+    const admin = emulator.endpoints.admin;
+    const unknown = randomUUID();
+    const r = await getByIds({ ids: [vm.principalId, unknown, admin.objectId.toUpperCase(), uami.principalId], types: AZ_TYPES });
+    expect(r.status, r.text).toBe(200);
+    expect(r.body["@odata.context"]).toBe(`${emulator.endpoints.graph}/v1.0/$metadata#directoryObjects`);
+    expect(r.body.value.map((o: any) => o.id)).toEqual([vm.principalId, admin.objectId, uami.principalId]);
+    for (const entry of r.body.value) {
+      expect(entry["@odata.type"]).toBe("#microsoft.graph.servicePrincipal");
+      const { "@odata.context": _, ...shown } = (await graph("GET", `/v1.0/servicePrincipals/${entry.id}`)).body;
+      const { "@odata.type": __, ...resource } = entry;
+      expect(resource).toEqual(shown);
+    }
+    // az shows the first name as the assignment's principalName.
+    expect(r.body.value[2].servicePrincipalNames[0]).toBe(uami.clientId);
+    expect(r.text).not.toMatch(/secretHash|privateKey/);
+
+    // Only unknown ids, a repeated id, no ids at all.
+    expect((await getByIds({ ids: [unknown] })).body.value).toEqual([]);
+    expect((await getByIds({ ids: [vm.principalId, vm.principalId] })).body.value.map((o: any) => o.id)).toEqual([vm.principalId]);
+    expect((await getByIds({ ids: [] })).body.value).toEqual([]);
+  });
+
+  it("honours types: case-insensitive names, servicePrincipal or directoryObject find principals, other types find nothing", async () => {
+    const ids = [vm.principalId];
+    for (const types of [undefined, [], ["SERVICEPRINCIPAL"], ["microsoft.graph.servicePrincipal"], ["directoryObject"], ["user", "servicePrincipal"]]) {
+      const r = await getByIds({ ids, ...(types ? { types } : {}) });
+      expect(r.status, r.text).toBe(200);
+      expect(r.body.value.map((o: any) => o.id), JSON.stringify(types)).toEqual([vm.principalId]);
+    }
+    for (const types of [["user", "group"], ["Device"], ["application"]]) {
+      const r = await getByIds({ ids, types });
+      expect(r.status, r.text).toBe(200);
+      expect(r.body.value, JSON.stringify(types)).toEqual([]);
+    }
+    const unknownType = await getByIds({ ids, types: ["unicorn"] });
+    expectGraphError(unknownType, 400, "Request_BadRequest");
+    expect(unknownType.body.error.message).toContain("unicorn");
+    expectGraphError(await getByIds({ ids, types: "servicePrincipal" }), 400, "Request_BadRequest");
+    expectGraphError(await getByIds({ ids, types: [42] }), 400, "Request_BadRequest");
+  });
+
+  it("refuses malformed input with Graph's 400s", async () => {
+    expectGraphError(await getByIds({}), 400, "Request_BadRequest");
+    expectGraphError(await getByIds({ types: AZ_TYPES }), 400, "Request_BadRequest");
+    expectGraphError(await getByIds({ ids: null }), 400, "Request_BadRequest");
+    expectGraphError(await getByIds({ ids: vm.principalId }), 400, "Request_BadRequest");
+    expectGraphError(await getByIds({ ids: { id: vm.principalId } }), 400, "Request_BadRequest");
+    const malformed = await getByIds({ ids: [vm.principalId, "not-a-guid"] });
+    expectGraphError(malformed, 400, "Request_BadRequest");
+    expect(malformed.body.error.message).toBe("Invalid object identifier 'not-a-guid'.");
+    const notString = await getByIds({ ids: [42] });
+    expectGraphError(notString, 400, "Request_BadRequest");
+    expect(notString.body.error.message).toBe("Invalid object identifier '42'.");
+    const tooMany = await getByIds({ ids: Array.from({ length: 1001 }, () => randomUUID()) });
+    expectGraphError(tooMany, 400, "Request_BadRequest");
+    // 1000 is the limit, not over it.
+    expect((await getByIds({ ids: [...Array.from({ length: 999 }, () => randomUUID()), vm.principalId] })).body.value.map((o: any) => o.id)).toEqual([
+      vm.principalId,
+    ]);
+
+    const notJson = await fetch(`${emulator.endpoints.graph}/v1.0/directoryObjects/getByIds`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${adminGraphToken}`, "content-type": "application/json" },
+      body: "{not json",
+    });
+    expect(notJson.status).toBe(400);
+    expect((await notJson.json()).error.code).toBe("BadRequest");
+    expectGraphError(await getByIds([vm.principalId]), 400, "BadRequest");
+  });
+
+  it("is served at Graph's case-insensitive path, answers other methods with 405, and needs a token", async () => {
+    const r = await graph("POST", "/v1.0/DirectoryObjects/GetByIds", { ids: [vm.principalId] });
+    expect(r.status, r.text).toBe(200);
+    expect(r.body.value.map((o: any) => o.id)).toEqual([vm.principalId]);
+    expectGraphError(await graph("GET", "/v1.0/directoryObjects/getByIds"), 405, "Request_BadRequest");
+    expectGraphError(await graph("PUT", "/v1.0/directoryObjects/getByIds", { ids: [] }), 405, "Request_BadRequest");
+    expectGraphError(await getByIds({ ids: [vm.principalId] }, null), 401, "InvalidAuthenticationToken");
   });
 });
 
@@ -395,6 +606,9 @@ describe("directory rights", () => {
     expect((await graph("GET", `/v1.0/servicePrincipals/${vm.principalId}`, undefined, appToken)).status).toBe(200);
     expect((await graph("GET", filter(`appId eq '${app.appId}'`), undefined, appToken)).body.value).toHaveLength(1);
     expect((await graph("GET", `/v1.0/applications/${app.id}`, undefined, appToken)).status).toBe(200);
+    const byIds = await graph("POST", "/v1.0/directoryObjects/getByIds", { ids: [vm.principalId, sp.id] }, appToken);
+    expect(byIds.status, byIds.text).toBe(200);
+    expect(byIds.body.value.map((o: any) => o.id)).toEqual([vm.principalId, sp.id]);
 
     const writes: [string, string, unknown][] = [
       ["POST", "/v1.0/applications", { displayName: "sneaky" }],
@@ -436,6 +650,10 @@ describe("persistence", () => {
     expect((await graph("GET", `/v1.0/applications/${app.id}`)).body.passwordCredentials).toHaveLength(1);
     expect((await graph("GET", filter(`appId eq '${app.appId}'`))).body.value.map((p: any) => p.id)).toEqual([sp.id]);
     expect((await graph("GET", filter("displayName eq 'graph-identity'"))).body.value.map((p: any) => p.id)).toEqual([uami.principalId]);
+    expect((await graph("GET", filter(`servicePrincipalNames/any(c:c eq '${uami.clientId}')`))).body.value.map((p: any) => p.id)).toEqual([
+      uami.principalId,
+    ]);
+    expect((await graph("GET", filter(`servicePrincipalNames/any(c:c eq '${app.appId}')`))).body.value.map((p: any) => p.id)).toEqual([sp.id]);
     const token = await tokenRequest(app.appId, secret);
     expect(token.status).toBe(200);
     expect(decodeJwt(token.body.access_token).payload.oid).toBe(sp.id);
