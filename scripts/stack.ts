@@ -135,6 +135,8 @@ export interface StackOptions {
   adminClientSecret: string;
   tokenLifetimeSeconds?: string;
   rbacEnforcement?: string;
+  /** Vaults also answer at {name}.{suffix} (default: the top-level wrangler.toml's VAULT_DNS_SUFFIX). */
+  vaultDnsSuffix?: string;
   log?: (line: string) => void;
 }
 
@@ -175,6 +177,7 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv = process.env): StackOptio
     adminClientSecret: env.MIE_ADMIN_CLIENT_SECRET ?? DEFAULTS.adminClientSecret,
     tokenLifetimeSeconds: env.MIE_TOKEN_LIFETIME_SECONDS,
     rbacEnforcement: env.MIE_RBAC_ENFORCEMENT,
+    vaultDnsSuffix: env.MIE_VAULT_DNS_SUFFIX,
   };
 }
 
@@ -219,7 +222,9 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
   rmSync(endpointsFile, { force: true });
 
   const workers = loadWorkerConfigs();
-  const tls = await ensureTls(options.tlsDir ?? join(options.dataDir, "tls"), options.host);
+  const vaultDnsSuffix = options.vaultDnsSuffix?.replace(/^\.+/, "").toLowerCase() ?? workers[0]?.vars?.VAULT_DNS_SUFFIX;
+  // Host-named vaults ({name}.{suffix}) are served on the same certificate: a wildcard for the suffix.
+  const tls = await ensureTls(options.tlsDir ?? join(options.dataDir, "tls"), options.host, vaultDnsSuffix ? [`*.${vaultDnsSuffix}`] : []);
   const h = urlHost(options.host);
   const publicUrls = {
     ARM_URL: `https://${h}:${options.ports.arm}`,
@@ -234,6 +239,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     ADMIN_CLIENT_ID: options.adminClientId,
     TOKEN_LIFETIME_SECONDS: options.tokenLifetimeSeconds,
     RBAC_ENFORCEMENT: options.rbacEnforcement,
+    VAULT_DNS_SUFFIX: vaultDnsSuffix,
   };
 
   const scripts = await Promise.all(workers.map((w) => bundleWorker(w)));

@@ -54,8 +54,11 @@ async function createAuthority(dir: string): Promise<void> {
   writeFileSync(join(dir, "ca.pem"), cert.toString("pem") + "\n");
 }
 
-/** Loads (or creates once) the local CA in `dir`, and issues a server certificate for `host`. */
-export async function ensureTls(dir: string, host: string): Promise<TlsMaterial> {
+/**
+ * Loads (or creates once) the local CA in `dir`, and issues a server certificate for `host` and
+ * any `extraNames` (DNS names, wildcards allowed: *.vault.localhost for host-named vaults).
+ */
+export async function ensureTls(dir: string, host: string, extraNames: string[] = []): Promise<TlsMaterial> {
   mkdirSync(dir, { recursive: true });
   const caPath = join(dir, "ca.pem");
   if (!existsSync(caPath) || !existsSync(join(dir, "ca-key.pem"))) await createAuthority(dir);
@@ -68,7 +71,7 @@ export async function ensureTls(dir: string, host: string): Promise<TlsMaterial>
   const caKey = await webcrypto.subtle.importKey("pkcs8", caKeyDer, ALGORITHM, false, ["sign"]);
 
   const keys = (await webcrypto.subtle.generateKey(ALGORITHM, true, ["sign", "verify"])) as CryptoKeyPair;
-  const names = new Set(["localhost", "127.0.0.1", "::1", host]);
+  const names = new Set(["localhost", "127.0.0.1", "::1", host, ...extraNames]);
   const altNames = [...names].map((n) => (isIP(n) ? { type: "ip" as const, value: n } : { type: "dns" as const, value: n }));
   const now = Date.now();
   const cert = await x509.X509CertificateGenerator.create({

@@ -22,9 +22,18 @@
 //
 // - nextLinks are full URLs the SDKs follow as given, so they keep the /vaults/{name} prefix.
 //
-// Clients also need `disableChallengeResourceVerification: true` (JS, Go, .NET) or
-// `verify_challenge_resource=False` (Python): the challenge names https://vault.azure.net, and
-// the SDKs otherwise insist that the vault's host ends in .vault.azure.net.
+// Clients of a path-style vault also need `disableChallengeResourceVerification: true` (JS, Go,
+// .NET) or `verify_challenge_resource=False` (Python): the challenge names https://vault.azure.net,
+// and the SDKs otherwise insist that the vault's host ends in .vault.azure.net.
+//
+// - Every vault *also* answers by host name, as in Azure: https://{name}.{VAULT_DNS_SUFFIX}[:port]/
+//   with its paths at the root. That is what the Azure CLI builds from the cloud's
+//   `suffixes.keyVaultDns` (`az keyvault secret set --vault-name`), and what ids read back from such
+//   a vault name (https://{name}.{suffix}/secrets/{name}/{version}), so they round-trip through
+//   every SDK's id parser. It needs one hosts-file line per vault (the README says which); the
+//   server certificate carries the wildcard *.{suffix}. The challenge of a host-named vault names
+//   this cloud's Key Vault resource, https://{keyVaultDns} (as a sovereign cloud's names
+//   https://vault.azure.cn), so the SDKs' challenge-resource check passes without any flag.
 
 /** The path segment below the data-plane base that vault names live under. */
 export const VAULTS_SEGMENT = "vaults";
@@ -37,4 +46,40 @@ export function vaultUri(dataPlaneBase: string, vaultName: string): string {
 /** Azure's own vaultUri, answered when no local data plane is configured (like IMDS's 169.254.169.254). */
 export function azureVaultUri(vaultName: string): string {
   return `https://${vaultName.toLowerCase()}.vault.azure.net/`;
+}
+
+/**
+ * This cloud's Key Vault DNS suffix as clients join it to a vault name: the configured suffix
+ * host plus the data plane's port unless it is the scheme's default, e.g. "vault.localhost:8447".
+ * What the cloud metadata answers as suffixes.keyVaultDns.
+ */
+export function keyVaultDns(suffix: string, dataPlaneBase: string | undefined): string {
+  const host = suffix.replace(/^\.+|\/+$/g, "").toLowerCase();
+  if (!dataPlaneBase) return host;
+  const port = new URL(dataPlaneBase).port;
+  return port ? `${host}:${port}` : host;
+}
+
+/** This cloud's Key Vault resource (token audience, challenge resource): https://{keyVaultDns}. */
+export function keyVaultResource(suffix: string, dataPlaneBase: string | undefined): string {
+  return `https://${keyVaultDns(suffix, dataPlaneBase)}`;
+}
+
+/**
+ * The vault a request's host names ({name}.{suffix}, port ignored), or null for any other host.
+ * Only a single DNS label is a vault name; the name rules themselves are Resource Manager's.
+ */
+export function vaultNameFromHost(host: string, suffix: string | undefined): string | null {
+  if (!suffix) return null;
+  const hostname = host.replace(/:\d+$/, "").toLowerCase();
+  const tail = `.${suffix.replace(/^\.+|\/+$/g, "").toLowerCase()}`;
+  if (!hostname.endsWith(tail)) return null;
+  const label = hostname.slice(0, -tail.length);
+  return /^[a-z0-9-]{1,63}$/.test(label) ? label : null;
+}
+
+/** A host-named vault's own URL (trailing slash): the scheme of the data plane, the request's host. */
+export function hostNamedVaultUri(host: string, dataPlaneBase: string | undefined): string {
+  const scheme = dataPlaneBase ? new URL(dataPlaneBase).protocol : "https:";
+  return `${scheme}//${host.toLowerCase()}/`;
 }

@@ -134,8 +134,8 @@ export const KeyVaultErrors = {
 };
 
 /** Key Vault's challenge: the vault tenant's authority and the one resource its tokens are for. */
-export function keyVaultChallenge(authority: string): string {
-  return `Bearer authorization="${authority}", resource="https://vault.azure.net"`;
+export function keyVaultChallenge(authority: string, resource = "https://vault.azure.net"): string {
+  return `Bearer authorization="${authority}", resource="${resource}"`;
 }
 
 /** The Microsoft.KeyVault resource provider's refusals, in Resource Manager's envelope. */

@@ -14,4 +14,7 @@ export interface AadEnv {
    */
   GRAPH_URL?: string;
   ARM_URL?: string;
+  /** The Key Vault data plane and its DNS suffix: https://{keyVaultDns} is a resource too. */
+  VAULT_URL?: string;
+  VAULT_DNS_SUFFIX?: string;
 }

@@ -182,6 +182,14 @@ export class AuthorizationStore extends DurableObject<ArmEnv> {
     return "deleted";
   }
 
+  /**
+   * Whether the principal holds any role assignment at, above or below `scope`: what makes Azure
+   * list a subscription to a principal (a Reader on one resource group sees its subscription).
+   */
+  hasAccessWithin(principalId: string, scope: string): boolean {
+    return this.list(scope, { principalId }).length > 0;
+  }
+
   /** Whether the principal may perform `action` (or data action) at `scope`, through any assignment at or above it. */
   async checkAccess(principalId: string, action: string, scope: string, kind: "action" | "dataAction" = "action"): Promise<AccessDecision> {
     for (const assignment of this.assignmentsOf(principalId)) {

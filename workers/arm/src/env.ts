@@ -16,6 +16,10 @@ export interface ArmEnv {
   ARM_URL?: string;
   LOGIN_URL?: string;
   IMDS_URL?: string;
+  /** Public base of Microsoft Graph, named by the cloud metadata. */
+  GRAPH_URL?: string;
+  /** Vaults also answer at {name}.{VAULT_DNS_SUFFIX} (the metadata's suffixes.keyVaultDns). */
+  VAULT_DNS_SUFFIX?: string;
   /** Public base of the Key Vault data plane, for vaults' properties.vaultUri (shared/vault-uri.ts). */
   VAULT_URL?: string;
 }

@@ -9,6 +9,7 @@ import type { AuthorizationRpc } from "../../../shared/rpc";
 import { collapseSlashes, parseArmPath, type ArmPath } from "../../../shared/resource-id";
 import type { ArmRequest } from "./arm-request";
 import { authenticate, type Caller } from "./authentication";
+import { cloudMetadata } from "./cloud-metadata";
 import { permittedDataAction } from "./authorization";
 import type { ArmEnv } from "./env";
 import { handleKeyVaults } from "./key-vault-routes";
@@ -24,7 +25,10 @@ export { SubscriptionIndex } from "./subscription-index";
 export { UserAssignedIdentityObject } from "./user-assigned-identity-object";
 export { VirtualMachineObject } from "./virtual-machine-object";
 
-const app = new Hono<{ Bindings: ArmEnv; Variables: { caller: Caller } }>();
+// Paths are matched with repeated slashes collapsed: az ≤ 2.72 asks for {arm}//metadata/endpoints.
+const app = new Hono<{ Bindings: ArmEnv; Variables: { caller: Caller } }>({
+  getPath: (request) => collapseSlashes(new URL(request.url).pathname),
+});
 
 app.onError((err, c) => {
   const error = err instanceof ArmError ? err : null;
@@ -49,19 +53,19 @@ app.use("*", async (c, next) => {
 });
 
 /** Cloud metadata (`az cloud register`, SDK endpoint discovery): the only anonymous route. */
-app.get("/metadata/endpoints", (c) => {
-  const arm = publicBase(c.env.ARM_URL, c.req.url);
-  const login = publicBase(c.env.LOGIN_URL, c.req.url);
-  return c.json({
-    galleryEndpoint: `${arm}/`,
-    graphEndpoint: "https://graph.windows.net/",
-    portalEndpoint: `${arm}/`,
-    authentication: {
-      loginEndpoint: `${login}/`,
-      audiences: ["https://management.core.windows.net/", "https://management.azure.com/"],
-    },
-  });
-});
+app.get("/metadata/endpoints", (c) =>
+  c.json(
+    cloudMetadata(
+      c.env,
+      {
+        arm: publicBase(c.env.ARM_URL, c.req.url),
+        login: publicBase(c.env.LOGIN_URL, c.req.url),
+        graph: publicBase(c.env.GRAPH_URL, "https://graph.microsoft.com/"),
+      },
+      c.req.query("api-version") ?? null,
+    ),
+  ),
+);
 
 app.all("*", async (c) => {
   const caller = await authenticate(c.env, c.req.header("authorization"));

@@ -3,6 +3,7 @@
 // same checks Resource Manager makes). Failures are Key Vault's 401s; the worker adds the challenge.
 import { SigningKeySet, verifyAccessToken, type TokenRejection } from "../../../shared/access-tokens";
 import { KeyVaultErrors, type KeyVaultError } from "../../../shared/errors/keyvault";
+import { keyVaultResource } from "../../../shared/vault-uri";
 import type { KeyVaultEnv } from "./env";
 
 export interface VaultCaller {
@@ -11,8 +12,14 @@ export interface VaultCaller {
   tenantId: string;
 }
 
-/** Key Vault's resource, as clients request it (…/.default) and as it lands in `aud`. */
-const AUDIENCES = ["https://vault.azure.net", "https://vault.azure.net/"];
+/**
+ * Key Vault's resource, as clients request it (…/.default) and as it lands in `aud`: Azure's, and
+ * this cloud's own (https://{keyVaultDns}, what a host-named vault's challenge names).
+ */
+function audiences(env: KeyVaultEnv): string[] {
+  const own = env.VAULT_DNS_SUFFIX ? [keyVaultResource(env.VAULT_DNS_SUFFIX, env.VAULT_URL)] : [];
+  return ["https://vault.azure.net", ...own].flatMap((resource) => [resource, `${resource}/`]);
+}
 
 /** Per isolate; the binding it fetches through is the same for every request. */
 let signingKeys: SigningKeySet | null = null;
@@ -22,7 +29,7 @@ export async function authenticate(env: KeyVaultEnv, authorization: string | und
   const match = authorization ? /^Bearer\s+(\S+)\s*$/i.exec(authorization) : null;
   if (!match) throw KeyVaultErrors.missingToken();
   signingKeys ??= new SigningKeySet(() => env.AAD.signingKeys(env.TENANT_ID));
-  const result = await verifyAccessToken(match[1]!, { keys: signingKeys, tenantId: vaultTenantId, audiences: AUDIENCES });
+  const result = await verifyAccessToken(match[1]!, { keys: signingKeys, tenantId: vaultTenantId, audiences: audiences(env) });
   if (!result.ok) throw rejectionError(result.rejection);
   const { objectId, appId, tenantId } = result.caller;
   return { objectId, appId, tenantId };

@@ -8,6 +8,8 @@ export interface KeyVaultEnv {
   TENANT_ID: string;
   /** Public base URL of this worker (set by the local server; derived from the request otherwise). */
   VAULT_URL?: string;
+  /** Vaults also answer at https://{name}.{VAULT_DNS_SUFFIX}[:port] (shared/vault-uri.ts). */
+  VAULT_DNS_SUFFIX?: string;
   /** The authority named in the 401 challenge. */
   LOGIN_URL?: string;
 }

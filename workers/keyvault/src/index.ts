@@ -10,7 +10,7 @@ import { stubOf } from "../../../shared/durable";
 import { KeyVaultError, KeyVaultErrors, VAULT_NAME_TAKEN, keyVaultChallenge } from "../../../shared/errors/keyvault";
 import { publicBase } from "../../../shared/public-url";
 import type { VaultAdminRpc, VaultConfiguration } from "../../../shared/rpc";
-import { VAULTS_SEGMENT, vaultUri } from "../../../shared/vault-uri";
+import { VAULTS_SEGMENT, hostNamedVaultUri, keyVaultResource, vaultNameFromHost, vaultUri } from "../../../shared/vault-uri";
 import { requireApiVersion } from "./api-versions";
 import { authenticate } from "./authentication";
 import type { KeyVaultEnv } from "./env";
@@ -26,7 +26,7 @@ function vaultObject(env: KeyVaultEnv, name: string) {
   return stubOf<VaultObject>(env.VAULTS, name.toLowerCase());
 }
 
-const app = new Hono<{ Bindings: KeyVaultEnv; Variables: { tenantId: string; location: string } }>();
+const app = new Hono<{ Bindings: KeyVaultEnv; Variables: { tenantId: string; location: string; challengeResource: string } }>();
 
 app.onError((err, c) => {
   const error = err instanceof KeyVaultError ? err : null;
@@ -36,7 +36,7 @@ app.onError((err, c) => {
   if (kvError.status === 401) {
     // Every 401 carries the challenge: it is how clients learn the authority and the resource.
     const authority = `${publicBase(c.env.LOGIN_URL, "https://login.microsoftonline.com/")}/${c.get("tenantId") ?? c.env.TENANT_ID}`;
-    headers["WWW-Authenticate"] = keyVaultChallenge(authority);
+    headers["WWW-Authenticate"] = keyVaultChallenge(authority, c.get("challengeResource"));
   }
   return new Response(c.req.method === "HEAD" ? null : JSON.stringify(kvError.body()), { status: kvError.status, headers });
 });
@@ -59,30 +59,56 @@ app.all("*", async (c) => {
   const url = new URL(c.req.url);
   // Clients join paths onto vault URLs with or without a slash in between; "//" means nothing.
   const segments = url.pathname.replace(/\/{2,}/g, "/").split("/").slice(1).map(decodeSegment);
-  if (segments[0]?.toLowerCase() !== VAULTS_SEGMENT || !segments[1]) throw KeyVaultErrors.notFound(url.pathname);
-  const name = segments[1];
-  const vault = vaultObject(c.env, name);
+  const address = vaultAddress(c.env, url, segments, c.req.header("host") ?? url.host);
+  if (address.challengeResource) c.set("challengeResource", address.challengeResource);
+  const vault = vaultObject(c.env, address.name);
   const settings = await vault.settings();
-  if (!settings) throw KeyVaultErrors.vaultNotFound(name);
+  if (!settings) throw KeyVaultErrors.vaultNotFound(address.name);
   c.set("tenantId", settings.tenantId);
   c.set("location", settings.location);
 
   const caller = await authenticate(c.env, c.req.header("authorization"), settings.tenantId);
   const apiVersion = requireApiVersion(url.searchParams);
-  const base = publicBase(c.env.VAULT_URL, c.req.url);
+  const ownUri = address.vaultUri ?? vaultUri(publicBase(c.env.VAULT_URL, c.req.url), settings.name);
   return handleSecrets({
     raw: c.req.raw,
     env: c.env,
     method: c.req.method,
-    segments: segments.slice(2),
+    segments: address.rest,
     query: url.searchParams,
     caller,
     apiVersion,
-    view: { base, vault: settings },
-    vaultUri: vaultUri(base, settings.name),
+    // Ids are built on the base: the data plane's for a path-style vault, the vault's own host otherwise.
+    view: { base: address.vaultUri ? address.vaultUri.replace(/\/$/, "") : publicBase(c.env.VAULT_URL, c.req.url), vault: settings },
+    vaultUri: ownUri,
     vault,
   });
 });
+
+interface VaultAddress {
+  name: string;
+  /** The operation's path below the vault. */
+  rest: string[];
+  /** A host-named vault's own URL; path-style vaults are addressed below the data-plane base. */
+  vaultUri?: string;
+  /** What a 401 names as Key Vault's resource, when not https://vault.azure.net. */
+  challengeResource?: string;
+}
+
+/** Which vault a request addresses: by host name ({name}.{suffix}) or by path (/vaults/{name}/…). */
+function vaultAddress(env: KeyVaultEnv, url: URL, segments: string[], host: string): VaultAddress {
+  const byHost = vaultNameFromHost(host, env.VAULT_DNS_SUFFIX);
+  if (byHost) {
+    return {
+      name: byHost,
+      rest: segments,
+      vaultUri: hostNamedVaultUri(host, env.VAULT_URL),
+      challengeResource: keyVaultResource(env.VAULT_DNS_SUFFIX!, env.VAULT_URL),
+    };
+  }
+  if (segments[0]?.toLowerCase() !== VAULTS_SEGMENT || !segments[1]) throw KeyVaultErrors.notFound(url.pathname);
+  return { name: segments[1], rest: segments.slice(2) };
+}
 
 function decodeSegment(segment: string): string {
   try {
