@@ -1,7 +1,7 @@
 // Pure rules of the authorization seam: action wildcards and scope containment.
 import { describe, expect, it } from "vitest";
 import { scopeContains, parseArmPath } from "../../shared/resource-id";
-import { actionMatches, builtInRoleByName, roleGrants } from "../../workers/arm/src/role-definitions";
+import { actionMatches, builtInRoleByName, roleGrants } from "../../workers/arm/src/providers/authorization/role-definitions";
 
 describe("action patterns", () => {
   it("matches wildcards case-insensitively, with */ matching zero or more segments", () => {

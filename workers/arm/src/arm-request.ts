@@ -4,7 +4,7 @@ import type { ArmPath } from "../../../shared/resource-id";
 import type { Caller } from "./authentication";
 import type { ArmEnv } from "./env";
 import { stubOf } from "../../../shared/durable";
-import type { SubscriptionIndex } from "./subscription-index";
+import type { SubscriptionIndex } from "./providers/resources/subscription-index";
 
 export interface ArmRequest {
   raw: Request;

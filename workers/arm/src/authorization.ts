@@ -3,7 +3,7 @@ import { ArmErrors } from "../../../shared/errors/arm";
 import type { Caller } from "./authentication";
 import type { ArmEnv } from "./env";
 import { stubOf } from "../../../shared/durable";
-import type { AuthorizationStore } from "./authorization-store";
+import type { AuthorizationStore } from "./providers/authorization/authorization-store";
 
 export function authorizationStore(env: ArmEnv) {
   return stubOf<AuthorizationStore>(env.AUTHORIZATION, env.TENANT_ID.toLowerCase());

@@ -12,18 +12,18 @@ import { authenticate, type Caller } from "./authentication";
 import { cloudMetadata } from "./cloud-metadata";
 import { permittedDataAction } from "./authorization";
 import type { ArmEnv } from "./env";
-import { handleKeyVaults } from "./key-vault-routes";
-import { handleResourceGroups } from "./resource-groups";
-import { handleAuthorization } from "./role-assignment-routes";
-import { handleManagedIdentity } from "./user-assigned-identity-routes";
-import { handleSubscriptions } from "./subscriptions";
-import { handleVirtualMachines } from "./virtual-machine-routes";
+import { handleKeyVaults } from "./providers/key-vault/key-vault-routes";
+import { handleResourceGroups } from "./providers/resources/resource-groups";
+import { handleAuthorization } from "./providers/authorization/role-assignment-routes";
+import { handleManagedIdentity } from "./providers/managed-identity/user-assigned-identity-routes";
+import { handleSubscriptions } from "./providers/resources/subscriptions";
+import { handleVirtualMachines } from "./providers/compute/virtual-machine-routes";
 
-export { AuthorizationStore } from "./authorization-store";
-export { ResourceObject } from "./resource-object";
-export { SubscriptionIndex } from "./subscription-index";
-export { UserAssignedIdentityObject } from "./user-assigned-identity-object";
-export { VirtualMachineObject } from "./virtual-machine-object";
+export { AuthorizationStore } from "./providers/authorization/authorization-store";
+export { ResourceObject } from "./providers/resources/resource-object";
+export { SubscriptionIndex } from "./providers/resources/subscription-index";
+export { UserAssignedIdentityObject } from "./providers/managed-identity/user-assigned-identity-object";
+export { VirtualMachineObject } from "./providers/compute/virtual-machine-object";
 
 // Paths are matched with repeated slashes collapsed: az ≤ 2.72 asks for {arm}//metadata/endpoints.
 const app = new Hono<{ Bindings: ArmEnv; Variables: { caller: Caller } }>({

@@ -4,7 +4,7 @@
 import { resourceGroupId, subscriptionScope } from "../../../shared/resource-id";
 import { armJson, methodNotAllowed, subscriptionIndex, type ArmRequest } from "./arm-request";
 import { authorize } from "./authorization";
-import { requireResourceGroup } from "./resource-groups";
+import { requireResourceGroup } from "./providers/resources/resource-groups";
 
 export async function listResources(
   req: ArmRequest,

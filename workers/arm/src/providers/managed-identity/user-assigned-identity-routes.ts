@@ -1,19 +1,19 @@
 // Routes of Microsoft.ManagedIdentity: userAssignedIdentities (PUT/GET/PATCH/DELETE, lists by
 // resource group and subscription), their federatedIdentityCredentials, and the read-out of a
 // resource's system-assigned identity at {scope}/providers/Microsoft.ManagedIdentity/identities/default.
-import { stubOf } from "../../../shared/durable";
-import { ArmError, ArmErrors } from "../../../shared/errors/arm";
-import { parseResourceId, resourceKey } from "../../../shared/resource-id";
-import { requireApiVersion } from "./api-versions";
-import { armJson, methodNotAllowed, requireSubscription, type ArmRequest } from "./arm-request";
-import { authorize } from "./authorization";
-import type { ArmEnv } from "./env";
-import { readJsonObject } from "./request-body";
-import { listResources } from "./resource-lists";
-import { requireResourceGroup, requireWritableResourceGroup } from "./resource-groups";
+import { stubOf } from "../../../../../shared/durable";
+import { ArmError, ArmErrors } from "../../../../../shared/errors/arm";
+import { parseResourceId, resourceKey } from "../../../../../shared/resource-id";
+import { requireApiVersion } from "../../api-versions";
+import { armJson, methodNotAllowed, requireSubscription, type ArmRequest } from "../../arm-request";
+import { authorize } from "../../authorization";
+import type { ArmEnv } from "../../env";
+import { readJsonObject } from "../../request-body";
+import { listResources } from "../../resource-lists";
+import { requireResourceGroup, requireWritableResourceGroup } from "../resources/resource-groups";
 import { UAMI_TYPE, uamiId, validateFicName, validateUamiName } from "./user-assigned-identities";
 import type { UserAssignedIdentityObject } from "./user-assigned-identity-object";
-import type { VirtualMachineObject } from "./virtual-machine-object";
+import type { VirtualMachineObject } from "../compute/virtual-machine-object";
 
 const ACTIONS = {
   read: "Microsoft.ManagedIdentity/userAssignedIdentities/read",

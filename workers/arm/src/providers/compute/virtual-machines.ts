@@ -1,11 +1,11 @@
 // Microsoft.Compute/virtualMachines documents: what a PUT or PATCH body becomes, what clients read
 // back (vmId, provisioningState, the profiles, never the admin password), and what the VM's IMDS
 // serves about it.
-import { ArmErrors } from "../../../shared/errors/arm";
-import type { InstanceCompute } from "../../../shared/rpc";
-import { parseIdentityType, type IdentityKinds } from "./identity-property";
-import { parseResourceId } from "../../../shared/resource-id";
-import { isObject, mergePatch, normalizeLocation, validateTags } from "./request-body";
+import { ArmErrors } from "../../../../../shared/errors/arm";
+import type { InstanceCompute } from "../../../../../shared/rpc";
+import { parseIdentityType, type IdentityKinds } from "../../identity-property";
+import { parseResourceId } from "../../../../../shared/resource-id";
+import { isObject, mergePatch, normalizeLocation, validateTags } from "../../request-body";
 
 export const VM_TYPE = "Microsoft.Compute/virtualMachines";
 

@@ -4,17 +4,17 @@
 // refused, and enableRbacAuthorization defaults to true (Azure's default from API 2026-02-01 and
 // `az keyvault create`'s since CLI 2.61; older APIs default to false, which would mean a vault
 // nobody can read).
-import { VAULT_NAME_TAKEN, VaultResourceErrors } from "../../../shared/errors/keyvault";
-import { ArmErrors } from "../../../shared/errors/arm";
-import { resourceKey } from "../../../shared/resource-id";
-import type { VaultConfiguration } from "../../../shared/rpc";
-import { stubOf } from "../../../shared/durable";
-import { azureVaultUri, vaultUri } from "../../../shared/vault-uri";
-import { subscriptionIndex } from "./arm-request";
-import type { ArmEnv } from "./env";
-import { asResult, errorMessage, type OperationResult } from "./operation";
-import { isObject, mergePatch, normalizeLocation, validateTags } from "./request-body";
-import type { ArmDocument, ResourceObject } from "./resource-object";
+import { VAULT_NAME_TAKEN, VaultResourceErrors } from "../../../../../shared/errors/keyvault";
+import { ArmErrors } from "../../../../../shared/errors/arm";
+import { resourceKey } from "../../../../../shared/resource-id";
+import type { VaultConfiguration } from "../../../../../shared/rpc";
+import { stubOf } from "../../../../../shared/durable";
+import { azureVaultUri, vaultUri } from "../../../../../shared/vault-uri";
+import { subscriptionIndex } from "../../arm-request";
+import type { ArmEnv } from "../../env";
+import { asResult, errorMessage, type OperationResult } from "../../operation";
+import { isObject, mergePatch, normalizeLocation, validateTags } from "../../request-body";
+import type { ArmDocument, ResourceObject } from "../resources/resource-object";
 
 export const VAULT_TYPE = "Microsoft.KeyVault/vaults";
 

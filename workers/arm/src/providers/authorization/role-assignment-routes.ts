@@ -1,13 +1,13 @@
 // Microsoft.Authorization/roleAssignments at any scope, and roleDefinitions (built-in roles from
 // shared/data/builtin-roles.json). roleDefinitionId is answered in the subscription-prefixed
 // form clients compare exactly.
-import { AuthorizationErrors, ArmErrors } from "../../../shared/errors/arm";
-import { isGuid } from "../../../shared/guid";
-import { scopeContains, type ArmPath } from "../../../shared/resource-id";
-import { armJson, methodNotAllowed, type ArmRequest } from "./arm-request";
-import { authorize, authorizationStore } from "./authorization";
+import { AuthorizationErrors, ArmErrors } from "../../../../../shared/errors/arm";
+import { isGuid } from "../../../../../shared/guid";
+import { scopeContains, type ArmPath } from "../../../../../shared/resource-id";
+import { armJson, methodNotAllowed, type ArmRequest } from "../../arm-request";
+import { authorize, authorizationStore } from "../../authorization";
 import type { RoleAssignmentRecord } from "./authorization-store";
-import { readJsonObject, isObject } from "./request-body";
+import { readJsonObject, isObject } from "../../request-body";
 import { builtInRole, type RoleDefinitionData } from "./role-definitions";
 
 const AUTHORIZATION_VERSIONS = [

@@ -1,7 +1,7 @@
 // Microsoft.ManagedIdentity/userAssignedIdentities and their federated identity credentials:
 // documents, names and validation, in Azure's shapes.
-import { ArmErrors } from "../../../shared/errors/arm";
-import { isObject } from "./request-body";
+import { ArmErrors } from "../../../../../shared/errors/arm";
+import { isObject } from "../../request-body";
 
 export const UAMI_TYPE = "Microsoft.ManagedIdentity/userAssignedIdentities";
 export const FIC_TYPE = "Microsoft.ManagedIdentity/userAssignedIdentities/federatedIdentityCredentials";

@@ -2,8 +2,8 @@
 // resource groups and resources exist, by type and group. Resource documents themselves live in
 // their own objects; this holds ids only, so it cannot disagree with them about content.
 import { DurableObject } from "cloudflare:workers";
-import { resourceKey } from "../../../shared/resource-id";
-import type { ArmEnv } from "./env";
+import { resourceKey } from "../../../../../shared/resource-id";
+import type { ArmEnv } from "../../env";
 
 export interface IndexEntry {
   id: string;

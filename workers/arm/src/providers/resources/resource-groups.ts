@@ -1,20 +1,20 @@
 // Resource groups: PUT/GET/HEAD/PATCH/DELETE and list. Deleting a group deletes everything in it
 // first (each resource through its own delete, so identities are cleaned up as Azure does).
-import { ArmError, ArmErrors } from "../../../shared/errors/arm";
-import { resourceGroupId, resourceKey, subscriptionScope } from "../../../shared/resource-id";
-import { requireApiVersion } from "./api-versions";
-import { armJson, methodNotAllowed, requireSubscription, subscriptionIndex, type ArmRequest } from "./arm-request";
-import { authorize } from "./authorization";
-import type { ArmEnv } from "./env";
-import { readJsonObject, normalizeLocation, validateTags, isObject } from "./request-body";
+import { ArmError, ArmErrors } from "../../../../../shared/errors/arm";
+import { resourceGroupId, resourceKey, subscriptionScope } from "../../../../../shared/resource-id";
+import { requireApiVersion } from "../../api-versions";
+import { armJson, methodNotAllowed, requireSubscription, subscriptionIndex, type ArmRequest } from "../../arm-request";
+import { authorize } from "../../authorization";
+import type { ArmEnv } from "../../env";
+import { readJsonObject, normalizeLocation, validateTags, isObject } from "../../request-body";
 import type { ArmDocument, ResourceObject } from "./resource-object";
-import type { VirtualMachineObject } from "./virtual-machine-object";
-import type { OperationResult } from "./operation";
-import { UAMI_TYPE } from "./user-assigned-identities";
-import type { UserAssignedIdentityObject } from "./user-assigned-identity-object";
-import { stubOf } from "../../../shared/durable";
-import { VAULT_TYPE, deleteVault } from "./key-vaults";
-import { VM_TYPE } from "./virtual-machines";
+import type { VirtualMachineObject } from "../compute/virtual-machine-object";
+import type { OperationResult } from "../../operation";
+import { UAMI_TYPE } from "../managed-identity/user-assigned-identities";
+import type { UserAssignedIdentityObject } from "../managed-identity/user-assigned-identity-object";
+import { stubOf } from "../../../../../shared/durable";
+import { VAULT_TYPE, deleteVault } from "../key-vault/key-vaults";
+import { VM_TYPE } from "../compute/virtual-machines";
 
 export const RESOURCE_GROUP_TYPE = "Microsoft.Resources/resourceGroups";
 const READ = "Microsoft.Resources/subscriptions/resourceGroups/read";

@@ -1,6 +1,6 @@
 // Role definitions and the matching of action strings against their permissions, as Azure
 // evaluates them: effective = union over roles of (actions − notActions), data actions apart.
-import builtIn from "../../../shared/data/builtin-roles.json";
+import builtIn from "../../../../../shared/data/builtin-roles.json";
 
 export interface Permission {
   actions: string[];

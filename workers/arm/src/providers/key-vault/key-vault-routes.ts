@@ -1,11 +1,11 @@
 // Routes of Microsoft.KeyVault/vaults: PUT/GET/PATCH/DELETE, lists by resource group and by
 // subscription. The document lives in a ResourceObject and the subscription index; the vault's
 // data plane (mie-keyvault) is told on every write and dropped on delete.
-import { ArmError, ArmErrors } from "../../../shared/errors/arm";
-import { providerResourceId } from "../../../shared/resource-id";
-import { requireApiVersion } from "./api-versions";
-import { armJson, methodNotAllowed, requireSubscription, subscriptionIndex, type ArmRequest } from "./arm-request";
-import { authorize } from "./authorization";
+import { ArmError, ArmErrors } from "../../../../../shared/errors/arm";
+import { providerResourceId } from "../../../../../shared/resource-id";
+import { requireApiVersion } from "../../api-versions";
+import { armJson, methodNotAllowed, requireSubscription, subscriptionIndex, type ArmRequest } from "../../arm-request";
+import { authorize } from "../../authorization";
 import {
   VAULT_TYPE,
   configureDataPlane,
@@ -15,9 +15,9 @@ import {
   vaultDocumentObject,
   type VaultDocument,
 } from "./key-vaults";
-import { readJsonObject } from "./request-body";
-import { listResources } from "./resource-lists";
-import { requireResourceGroup, requireWritableResourceGroup } from "./resource-groups";
+import { readJsonObject } from "../../request-body";
+import { listResources } from "../../resource-lists";
+import { requireResourceGroup, requireWritableResourceGroup } from "../resources/resource-groups";
 
 const ACTIONS = {
   read: "Microsoft.KeyVault/vaults/read",

@@ -3,14 +3,14 @@
 // deleting it takes its credential away from every VM's IMDS (the VMs keep the reference, as
 // in Azure). Lifecycle operations run one at a time; attach/detach only touch storage.
 import { DurableObject } from "cloudflare:workers";
-import { createSelfSignedCertificate, type CertificateCredential } from "../../../shared/certificates";
-import { stubOf } from "../../../shared/durable";
-import { ArmErrors } from "../../../shared/errors/arm";
-import type { FederatedCredential } from "../../../shared/rpc";
-import type { ArmEnv } from "./env";
-import { asResult, errorMessage, SerialQueue, type OperationResult } from "./operation";
-import { isObject, normalizeLocation, validateTags } from "./request-body";
-import type { SubscriptionIndex } from "./subscription-index";
+import { createSelfSignedCertificate, type CertificateCredential } from "../../../../../shared/certificates";
+import { stubOf } from "../../../../../shared/durable";
+import { ArmErrors } from "../../../../../shared/errors/arm";
+import type { FederatedCredential } from "../../../../../shared/rpc";
+import type { ArmEnv } from "../../env";
+import { asResult, errorMessage, SerialQueue, type OperationResult } from "../../operation";
+import { isObject, normalizeLocation, validateTags } from "../../request-body";
+import type { SubscriptionIndex } from "../resources/subscription-index";
 import {
   FIC_TYPE,
   MAX_FEDERATED_CREDENTIALS,
@@ -19,7 +19,7 @@ import {
   type FederatedCredentialDocument,
   type UamiDocument,
 } from "./user-assigned-identities";
-import type { VirtualMachineObject } from "./virtual-machine-object";
+import type { VirtualMachineObject } from "../compute/virtual-machine-object";
 
 interface UamiState {
   doc: UamiDocument;

@@ -2,12 +2,12 @@
 // principal sees a subscription when it holds any role assignment at, above or below it (a VM
 // identity that is Reader on one resource group can `az login --identity` and pick it), whatever
 // the role's actions; what it may then do there is still every operation's own check.
-import { subscriptionScope } from "../../../shared/resource-id";
-import { requireApiVersion } from "./api-versions";
-import { armJson, methodNotAllowed, requireSubscription, type ArmRequest } from "./arm-request";
-import { authorizationStore, enforcementOn } from "./authorization";
-import { ArmErrors } from "../../../shared/errors/arm";
-import type { ArmEnv } from "./env";
+import { subscriptionScope } from "../../../../../shared/resource-id";
+import { requireApiVersion } from "../../api-versions";
+import { armJson, methodNotAllowed, requireSubscription, type ArmRequest } from "../../arm-request";
+import { authorizationStore, enforcementOn } from "../../authorization";
+import { ArmErrors } from "../../../../../shared/errors/arm";
+import type { ArmEnv } from "../../env";
 
 const READ = "Microsoft.Resources/subscriptions/read";
 

@@ -2,9 +2,9 @@
 // and by scope so that a check reads only the caller's own assignments: its cost does not grow
 // with the number of assignments in the tenant. Evaluation happens here, next to the data.
 import { DurableObject } from "cloudflare:workers";
-import { resourceKey, scopeContains, subscriptionScope } from "../../../shared/resource-id";
-import { adminObjectId, adminOwnerAssignmentName } from "../../../shared/seed";
-import type { ArmEnv } from "./env";
+import { resourceKey, scopeContains, subscriptionScope } from "../../../../../shared/resource-id";
+import { adminObjectId, adminOwnerAssignmentName } from "../../../../../shared/seed";
+import type { ArmEnv } from "../../env";
 import { BUILT_IN_ROLES, builtInRole, builtInRoleByName, roleGrants, type RoleDefinitionData } from "./role-definitions";
 
 export interface RoleAssignmentRecord {

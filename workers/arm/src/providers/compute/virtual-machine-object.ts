@@ -8,17 +8,17 @@
 // failed operation leaves nothing half-made: it reports the failure, and the next operation on
 // the VM (or the retry) first finishes cleaning up (recover()).
 import { DurableObject } from "cloudflare:workers";
-import { createSelfSignedCertificate, type CertificateCredential } from "../../../shared/certificates";
-import { stubOf } from "../../../shared/durable";
-import { randomHex } from "../../../shared/encoding";
-import { ArmErrors } from "../../../shared/errors/arm";
-import { resourceKey } from "../../../shared/resource-id";
-import type { ImdsIdentity, VmImdsConfiguration } from "../../../shared/rpc";
-import type { ArmEnv } from "./env";
-import { identityTypeName } from "./identity-property";
-import { asResult, errorMessage, SerialQueue, type OperationResult } from "./operation";
-import type { SubscriptionIndex } from "./subscription-index";
-import type { IdentityMaterial, UserAssignedIdentityObject } from "./user-assigned-identity-object";
+import { createSelfSignedCertificate, type CertificateCredential } from "../../../../../shared/certificates";
+import { stubOf } from "../../../../../shared/durable";
+import { randomHex } from "../../../../../shared/encoding";
+import { ArmErrors } from "../../../../../shared/errors/arm";
+import { resourceKey } from "../../../../../shared/resource-id";
+import type { ImdsIdentity, VmImdsConfiguration } from "../../../../../shared/rpc";
+import type { ArmEnv } from "../../env";
+import { identityTypeName } from "../../identity-property";
+import { asResult, errorMessage, SerialQueue, type OperationResult } from "../../operation";
+import type { SubscriptionIndex } from "../resources/subscription-index";
+import type { IdentityMaterial, UserAssignedIdentityObject } from "../managed-identity/user-assigned-identity-object";
 import { desiredVm, instanceCompute, VM_TYPE, type VmDocument, type VmWriteRequest } from "./virtual-machines";
 
 /** The emulator never rotates managed-identity credentials, so they outlive any session. */

@@ -1,17 +1,17 @@
 // Routes of Microsoft.Compute/virtualMachines: PUT/GET/PATCH/DELETE, lists by resource group
 // and by subscription, and the emulator's listImdsEndpoint action (see contract.md).
-import { ArmError, ArmErrors } from "../../../shared/errors/arm";
-import { providerResourceId, resourceKey } from "../../../shared/resource-id";
-import { requireApiVersion } from "./api-versions";
-import { armJson, methodNotAllowed, requireSubscription, type ArmRequest } from "./arm-request";
-import { authorize, authorizeLinked } from "./authorization";
-import type { ArmEnv } from "./env";
-import { isObject, readJsonObject } from "./request-body";
-import { userAssignedIdentityObject } from "./user-assigned-identity-routes";
-import { listResources } from "./resource-lists";
-import { requireResourceGroup, requireWritableResourceGroup } from "./resource-groups";
+import { ArmError, ArmErrors } from "../../../../../shared/errors/arm";
+import { providerResourceId, resourceKey } from "../../../../../shared/resource-id";
+import { requireApiVersion } from "../../api-versions";
+import { armJson, methodNotAllowed, requireSubscription, type ArmRequest } from "../../arm-request";
+import { authorize, authorizeLinked } from "../../authorization";
+import type { ArmEnv } from "../../env";
+import { isObject, readJsonObject } from "../../request-body";
+import { userAssignedIdentityObject } from "../managed-identity/user-assigned-identity-routes";
+import { listResources } from "../../resource-lists";
+import { requireResourceGroup, requireWritableResourceGroup } from "../resources/resource-groups";
 import { userAssignedChanges, validateVmName, VM_TYPE, type VmDocument } from "./virtual-machines";
-import { stubOf } from "../../../shared/durable";
+import { stubOf } from "../../../../../shared/durable";
 import type { VirtualMachineObject } from "./virtual-machine-object";
 
 const ACTIONS = {

@@ -1,6 +1,6 @@
 // One Durable Object per plain resource (resource groups so far), keyed by its lower-cased id.
 import { DurableObject } from "cloudflare:workers";
-import type { ArmEnv } from "./env";
+import type { ArmEnv } from "../../env";
 
 export type ArmDocument = Record<string, unknown> & { id: string; name: string; type: string };
 
