@@ -155,3 +155,45 @@ describe("client assertions", () => {
     expect(r.body.error_codes).toEqual([7000215]);
   });
 });
+
+describe("this cloud's Key Vault resource", () => {
+  const vaultPort = () => new URL(emulator.endpoints.keyVault!).port;
+  const own = () => `https://vault.localhost:${vaultPort()}`;
+
+  it("issues tokens for https://vault.localhost:{port} and for a vault's own https://{vault}.vault.localhost:{port}, on v1 and v2", async () => {
+    for (const resource of [own(), `${own()}/`, `https://kv1.vault.localhost:${vaultPort()}`]) {
+      const v1 = await token(1, { grant_type: "client_credentials", ...admin(), resource });
+      expect(v1.status, resource).toBe(200);
+      expect(v1.body.resource).toBe(resource);
+      const v2 = await token(2, { grant_type: "client_credentials", ...admin(), scope: `${resource.replace(/\/$/, "")}/.default` });
+      expect(v2.status, resource).toBe(200);
+      expect(decodeJwt(v2.body.access_token).payload.aud).toBe(resource.replace(/\/$/, ""));
+    }
+  });
+
+  it("refuses lookalikes with AADSTS500011: other schemes, ports and hosts", async () => {
+    const port = Number(vaultPort());
+    const other = port === 20_000 ? 20_001 : 20_000;
+    const lookalikes = [
+      `${own()}.evil`,
+      `https://kv1.vault.localhost:${port}.evil`,
+      `http://vault.localhost:${port}`,
+      `http://kv1.vault.localhost:${port}`,
+      `https://vault.localhost:${other}`,
+      `https://kv1.vault.localhost:${other}`,
+      `https://vault.localhost`,
+      `https://kv1.vault.localhost`,
+      `https://vault.localhost:${port}@evil.example`,
+      `https://evil.example/kv1.vault.localhost:${port}`,
+      `https://kv1vault.localhost:${port}`,
+    ];
+    for (const resource of lookalikes) {
+      const v1 = await token(1, { grant_type: "client_credentials", ...admin(), resource });
+      expect(v1.status, resource).toBe(400);
+      expect(v1.body.error, resource).toBe("invalid_resource");
+      expect(v1.body.error_codes, resource).toEqual([500011]);
+      const v2 = await token(2, { grant_type: "client_credentials", ...admin(), scope: `${resource}/.default` });
+      expect(v2.body.error_codes, resource).toEqual([500011]);
+    }
+  });
+});

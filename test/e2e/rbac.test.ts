@@ -249,6 +249,80 @@ describe("role assignments API", () => {
   });
 });
 
+describe("subscriptions seen through a role within", () => {
+  const SUBSCRIPTIONS_API = "2022-12-01";
+  let reader: { token: string; oid: string; appid: string };
+  let nobody: { token: string; oid: string; appid: string };
+
+  async function vmIdentity(vm: string) {
+    await emulator.createVm("rbac-rg", vm, { type: "SystemAssigned" });
+    const endpoint = await emulator.imdsEndpoint("rbac-rg", vm);
+    const t = await imds(`${endpoint}/metadata/identity/oauth2/token?api-version=2018-02-01&resource=https://management.azure.com/`);
+    expect(t.status, JSON.stringify(t.body)).toBe(200);
+    const payload = decodeJwt(t.body.access_token).payload;
+    return { token: t.body.access_token as string, oid: payload.oid as string, appid: payload.appid as string };
+  }
+  const list = (token: string) => emulator.arm("GET", `/subscriptions?api-version=${SUBSCRIPTIONS_API}`, undefined, token);
+  const get = (token: string) => emulator.arm("GET", `${sub}?api-version=${SUBSCRIPTIONS_API}`, undefined, token);
+
+  beforeAll(async () => {
+    [reader, nobody] = await Promise.all([vmIdentity("sub-reader-vm"), vmIdentity("sub-nobody-vm")]);
+  });
+
+  it("a principal with no role assignment lists nothing and gets 403 AuthorizationFailed for the subscription", async () => {
+    const listed = await list(nobody.token);
+    expect(listed.status).toBe(200);
+    expect(listed.body).toEqual({ value: [], count: { type: "Total", value: 0 } });
+    const r = await get(nobody.token);
+    expect(r.status).toBe(403);
+    expect(r.body.error).toEqual({
+      code: "AuthorizationFailed",
+      message: `The client '${nobody.appid}' with object id '${nobody.oid}' does not have authorization to perform action 'Microsoft.Resources/subscriptions/read' over scope '${sub}' or the scope is invalid. If access was recently granted, please refresh your credentials.`,
+    });
+  });
+
+  it("Reader on one resource group lists and reads the subscription, and still nothing else", async () => {
+    const name = await grant(rg("rbac-rg"), ROLES.reader, reader.oid);
+    const listed = await list(reader.token);
+    expect(listed.status).toBe(200);
+    expect(listed.body.count).toEqual({ type: "Total", value: 1 });
+    expect(listed.body.value).toHaveLength(1);
+    expect(listed.body.value[0]).toMatchObject({ id: sub, subscriptionId: emulator.endpoints.subscriptionId, tenantId: emulator.endpoints.tenantId, state: "Enabled" });
+    const r = await get(reader.token);
+    expect(r.status).toBe(200);
+    expect(r.body).toEqual(listed.body.value[0]);
+    // What it may do there is still each operation's own check.
+    expect((await emulator.arm("GET", emulator.rgPath("rbac-rg"), undefined, reader.token)).status).toBe(200);
+    const other = await emulator.arm("GET", emulator.rgPath("other-rg"), undefined, reader.token);
+    expect(other.status).toBe(403);
+    expect(other.body.error.code).toBe("AuthorizationFailed");
+    // The principal without an assignment is unaffected by another's.
+    expect((await list(nobody.token)).body.value).toEqual([]);
+    await revoke(rg("rbac-rg"), name);
+    expect((await list(reader.token)).body.value).toEqual([]);
+    expect((await get(reader.token)).status).toBe(403);
+  });
+
+  it("an assignment on one resource below, or at the subscription itself, shows it too", async () => {
+    const vmScope = `${rg("rbac-rg")}/providers/Microsoft.Compute/virtualMachines/sub-reader-vm`;
+    const onVm = await grant(vmScope, ROLES.reader, reader.oid);
+    expect((await list(reader.token)).body.value.map((s: any) => s.subscriptionId)).toEqual([emulator.endpoints.subscriptionId]);
+    expect((await get(reader.token)).status).toBe(200);
+    expect((await emulator.arm("GET", emulator.rgPath("rbac-rg"), undefined, reader.token)).status).toBe(403);
+    await revoke(vmScope, onVm);
+    const onSubscription = await grant(sub, ROLES.reader, reader.oid);
+    expect((await get(reader.token)).status).toBe(200);
+    await revoke(sub, onSubscription);
+    expect((await get(reader.token)).status).toBe(403);
+  });
+
+  it("an unknown subscription is 404 SubscriptionNotFound, whoever asks", async () => {
+    const r = await emulator.arm("GET", `/subscriptions/00000000-0000-0000-0000-000000000000?api-version=${SUBSCRIPTIONS_API}`, undefined, nobody.token);
+    expect(r.status).toBe(404);
+    expect(r.body.error.code).toBe("SubscriptionNotFound");
+  });
+});
+
 describe("enforcement off", () => {
   const relaxed = new TestEmulator({ rbacEnforcement: "off" });
   afterAll(() => relaxed.dispose());
