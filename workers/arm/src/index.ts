@@ -3,21 +3,16 @@
 // the one RBAC seam before any state is touched.
 import { WorkerEntrypoint } from "cloudflare:workers";
 import { Hono } from "hono";
-import { ArmError, ArmErrors, armChallenge } from "../../../shared/errors/arm";
+import { ArmError, armChallenge } from "../../../shared/errors/arm";
 import { publicBase } from "../../../shared/public-url";
 import type { AuthorizationRpc } from "../../../shared/rpc";
-import { collapseSlashes, parseArmPath, type ArmPath } from "../../../shared/resource-id";
+import { collapseSlashes, parseArmPath } from "../../../shared/resource-id";
 import type { ArmRequest } from "./arm-request";
 import { authenticate, type Caller } from "./authentication";
 import { cloudMetadata } from "./cloud-metadata";
 import { permittedDataAction } from "./authorization";
 import type { ArmEnv } from "./env";
-import { handleKeyVaults } from "./providers/key-vault/key-vault-routes";
-import { handleResourceGroups } from "./providers/resources/resource-groups";
-import { handleAuthorization } from "./providers/authorization/role-assignment-routes";
-import { handleManagedIdentity } from "./providers/managed-identity/user-assigned-identity-routes";
-import { handleSubscriptions } from "./providers/resources/subscriptions";
-import { handleVirtualMachines } from "./providers/compute/virtual-machine-routes";
+import { route } from "./provider-routing";
 
 export { AuthorizationStore } from "./providers/authorization/authorization-store";
 export { ResourceObject } from "./providers/resources/resource-object";
@@ -72,22 +67,8 @@ app.all("*", async (c) => {
   const url = new URL(c.req.url);
   const path = parseArmPath(collapseSlashes(url.pathname));
   const request: ArmRequest = { raw: c.req.raw, env: c.env, method: c.req.method, path, query: url.searchParams, caller };
-  const response =
-    (await handleSubscriptions(request)) ??
-    (await handleResourceGroups(request)) ??
-    (await handleVirtualMachines(request)) ??
-    (await handleAuthorization(request)) ??
-    (await handleManagedIdentity(request)) ??
-    (await handleKeyVaults(request));
-  if (response) return response;
-  throw unroutable(path);
+  return route(request);
 });
-
-function unroutable(path: ArmPath): ArmError {
-  if (!path.subscriptionId && path.segments[0]?.toLowerCase() !== "providers") return ArmErrors.missingSubscription();
-  if (path.namespace) return ArmErrors.invalidResourceType(`${path.namespace}/${path.types.join("/")}`);
-  return new ArmError(404, "NotFound", `The requested path '/${path.segments.join("/")}' is not served by this Resource Manager.`);
-}
 
 export default { fetch: app.fetch } satisfies ExportedHandler<ArmEnv>;
 

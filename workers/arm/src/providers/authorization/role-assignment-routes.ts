@@ -8,6 +8,7 @@ import { armJson, methodNotAllowed, type ArmRequest } from "../../arm-request";
 import { authorize, authorizationStore } from "../../authorization";
 import type { RoleAssignmentRecord } from "./authorization-store";
 import { readJsonObject, isObject } from "../../request-body";
+import type { ProviderRoutes } from "../../resource-types";
 import { builtInRole, type RoleDefinitionData } from "./role-definitions";
 
 const AUTHORIZATION_VERSIONS = [
@@ -85,7 +86,16 @@ function roleGuid(value: unknown): string | null {
   return match && isGuid(match[1]) ? match[1]!.toLowerCase() : null;
 }
 
-export async function handleAuthorization(req: ArmRequest): Promise<Response | null> {
+export const authorizationRoutes: ProviderRoutes = {
+  namespace: "Microsoft.Authorization",
+  resourceTypes: [
+    { type: "Microsoft.Authorization/roleAssignments", apiVersions: AUTHORIZATION_VERSIONS },
+    { type: "Microsoft.Authorization/roleDefinitions", apiVersions: AUTHORIZATION_VERSIONS },
+  ],
+  routes: handleAuthorization,
+};
+
+async function handleAuthorization(req: ArmRequest): Promise<Response | null> {
   const { path } = req;
   if (path.namespace?.toLowerCase() !== "microsoft.authorization" || path.types.length !== 1) return null;
   const type = path.types[0]!.toLowerCase();

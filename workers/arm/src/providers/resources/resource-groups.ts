@@ -1,55 +1,31 @@
 // Resource groups: PUT/GET/HEAD/PATCH/DELETE and list. Deleting a group deletes everything in it
 // first (each resource through its own delete, so identities are cleaned up as Azure does).
-import { ArmError, ArmErrors } from "../../../../../shared/errors/arm";
+import { ArmErrors } from "../../../../../shared/errors/arm";
 import { resourceGroupId, resourceKey, subscriptionScope } from "../../../../../shared/resource-id";
+import { stubOf } from "../../../../../shared/durable";
 import { requireApiVersion } from "../../api-versions";
 import { armJson, methodNotAllowed, requireSubscription, subscriptionIndex, type ArmRequest } from "../../arm-request";
 import { authorize } from "../../authorization";
 import type { ArmEnv } from "../../env";
 import { readJsonObject, normalizeLocation, validateTags, isObject } from "../../request-body";
-import type { ArmDocument, ResourceObject } from "./resource-object";
-import type { VirtualMachineObject } from "../compute/virtual-machine-object";
-import type { OperationResult } from "../../operation";
-import { UAMI_TYPE } from "../managed-identity/user-assigned-identities";
-import type { UserAssignedIdentityObject } from "../managed-identity/user-assigned-identity-object";
-import { stubOf } from "../../../../../shared/durable";
-import { VAULT_TYPE, deleteVault } from "../key-vault/key-vaults";
-import { VM_TYPE } from "../compute/virtual-machines";
+import { resolveResourceId } from "../../resource-operations";
+import type { ArmDocument } from "../../resource-types";
+import { RESOURCES_API_VERSIONS } from "./api-versions";
+import { RESOURCE_GROUP_TYPE, requireWritableResourceGroup, resourceGroupObject } from "./resource-group-store";
+import type { ResourceObject } from "./resource-object";
 
-export const RESOURCE_GROUP_TYPE = "Microsoft.Resources/resourceGroups";
+export { RESOURCE_GROUP_TYPE };
 const READ = "Microsoft.Resources/subscriptions/resourceGroups/read";
 const WRITE = "Microsoft.Resources/subscriptions/resourceGroups/write";
 const DELETE = "Microsoft.Resources/subscriptions/resourceGroups/delete";
 const NAME = /^[-\w._()]{1,90}$/u;
-
-export function resourceGroupObject(env: ArmEnv, subscriptionId: string, name: string) {
-  return stubOf<ResourceObject>(env.RESOURCES, resourceKey(resourceGroupId(subscriptionId, name)));
-}
-
-/** The group a resource is written into: it must exist and not be on its way out. */
-export async function requireResourceGroup(env: ArmEnv, subscriptionId: string, name: string): Promise<ArmDocument> {
-  const group = await resourceGroupObject(env, subscriptionId, name).read();
-  if (!group) throw ArmErrors.resourceGroupNotFound(name);
-  return group;
-}
-
-export async function requireWritableResourceGroup(env: ArmEnv, subscriptionId: string, name: string): Promise<ArmDocument> {
-  const group = await requireResourceGroup(env, subscriptionId, name);
-  if ((group.properties as { provisioningState?: string }).provisioningState === "Deleting") {
-    throw ArmErrors.conflict(
-      "ResourceGroupBeingDeleted",
-      `The resource group '${group.name}' is in deprovisioning state and cannot perform this operation.`,
-    );
-  }
-  return group;
-}
 
 export async function handleResourceGroups(req: ArmRequest): Promise<Response | null> {
   const { segments } = req.path;
   if (segments[0]?.toLowerCase() !== "subscriptions" || segments[2]?.toLowerCase() !== "resourcegroups") return null;
   if (segments.length !== 3 && segments.length !== 4) return null;
   const subscriptionId = requireSubscription(req.env, segments[1]!);
-  requireApiVersion(req.query, RESOURCE_GROUP_TYPE);
+  requireApiVersion(req.query, RESOURCE_GROUP_TYPE, RESOURCES_API_VERSIONS);
 
   if (segments.length === 3) {
     if (req.method !== "GET") methodNotAllowed(req.method);
@@ -127,30 +103,20 @@ export async function handleResourceGroups(req: ArmRequest): Promise<Response | 
   }
 }
 
-/** Types whose own delete does more than erase a document (identities to clean up, data planes to drop). */
-const RESOURCE_DELETERS: Record<string, (env: ArmEnv, id: string) => Promise<OperationResult>> = {
-  [VM_TYPE.toLowerCase()]: (env, id) => stubOf<VirtualMachineObject>(env.VIRTUAL_MACHINES, resourceKey(id)).remove(),
-  [UAMI_TYPE.toLowerCase()]: (env, id) => stubOf<UserAssignedIdentityObject>(env.USER_ASSIGNED_IDENTITIES, resourceKey(id)).remove(),
-  [VAULT_TYPE.toLowerCase()]: deleteVault,
-};
-
-function deleteOrder(type: string): number {
-  return type.toLowerCase() === VM_TYPE.toLowerCase() ? 0 : 1;
-}
-
-/** Marks the group Deleting (new writes into it are refused), deletes its content, then the group. */
+/**
+ * Marks the group Deleting (new writes into it are refused), deletes its content through each
+ * type's own delete in the registry's cascade order (VMs first: they let go of the identities and
+ * NICs they use), then the group. A resource of a type no record knows is erased as a document.
+ */
 async function deleteResourceGroup(req: ArmRequest, subscriptionId: string, group: ArmDocument): Promise<void> {
   const object = resourceGroupObject(req.env, subscriptionId, group.name);
   await object.write({ ...group, properties: { provisioningState: "Deleting" } });
   const index = subscriptionIndex(req.env);
-  const entries = await index.inGroup(group.name);
-  // VMs first: they let go of the identities they use before those are deleted.
-  entries.sort((a, b) => deleteOrder(a.type) - deleteOrder(b.type));
-  for (const entry of entries) {
-    const remove = RESOURCE_DELETERS[entry.type.toLowerCase()];
-    if (remove) {
-      const result = await remove(req.env, entry.id);
-      if (!result.ok) throw ArmError.from(result.error);
+  const entries = (await index.inGroup(group.name)).map((entry) => ({ entry, resolved: resolveResourceId(entry.id) }));
+  entries.sort((a, b) => (a.resolved?.record.cascadeOrder ?? 99) - (b.resolved?.record.cascadeOrder ?? 99));
+  for (const { entry, resolved } of entries) {
+    if (resolved) {
+      await resolved.record.delete(req.env, resolved.address);
     } else {
       await stubOf<ResourceObject>(req.env.RESOURCES, resourceKey(entry.id)).erase();
       await index.remove(entry.id);
@@ -158,4 +124,9 @@ async function deleteResourceGroup(req: ArmRequest, subscriptionId: string, grou
   }
   await index.remove(group.id);
   await object.erase();
+}
+
+/** For env-only callers (the deployments engine): the group's document, if it exists. */
+export function readResourceGroup(env: ArmEnv, subscriptionId: string, name: string): Promise<ArmDocument | null> {
+  return resourceGroupObject(env, subscriptionId, name).read();
 }

@@ -1,8 +1,10 @@
-// One Durable Object per plain resource (resource groups so far), keyed by its lower-cased id.
+// One Durable Object per plain resource (resource groups, vaults, network resources, deployments),
+// keyed by its lower-cased id: a document and nothing else.
 import { DurableObject } from "cloudflare:workers";
 import type { ArmEnv } from "../../env";
+import type { ArmDocument } from "../../resource-types";
 
-export type ArmDocument = Record<string, unknown> & { id: string; name: string; type: string };
+export type { ArmDocument };
 
 export class ResourceObject extends DurableObject<ArmEnv> {
   async read(): Promise<ArmDocument | null> {

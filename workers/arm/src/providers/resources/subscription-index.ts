@@ -51,6 +51,14 @@ export class SubscriptionIndex extends DurableObject<ArmEnv> {
     return rows.toArray().map(toEntry);
   }
 
+  /** Every resource of the subscription except resource groups. */
+  all(): IndexEntry[] {
+    return this.sql
+      .exec<Row>("SELECT id, type, group_key FROM resources WHERE type_key != 'microsoft.resources/resourcegroups' ORDER BY key")
+      .toArray()
+      .map(toEntry);
+  }
+
   /** Everything in a resource group except the group itself, children before parents. */
   inGroup(resourceGroup: string): IndexEntry[] {
     return this.sql

@@ -4,6 +4,7 @@
 // the role's actions; what it may then do there is still every operation's own check.
 import { subscriptionScope } from "../../../../../shared/resource-id";
 import { requireApiVersion } from "../../api-versions";
+import { RESOURCES_API_VERSIONS } from "./api-versions";
 import { armJson, methodNotAllowed, requireSubscription, type ArmRequest } from "../../arm-request";
 import { authorizationStore, enforcementOn } from "../../authorization";
 import { ArmErrors } from "../../../../../shared/errors/arm";
@@ -37,7 +38,7 @@ export async function handleSubscriptions(req: ArmRequest): Promise<Response | n
   const { segments } = req.path;
   if (segments[0]?.toLowerCase() !== "subscriptions" || segments.length > 2) return null;
   if (req.method !== "GET") methodNotAllowed(req.method);
-  requireApiVersion(req.query, "Microsoft.Resources/subscriptions");
+  requireApiVersion(req.query, "Microsoft.Resources/subscriptions", RESOURCES_API_VERSIONS);
   if (segments.length === 1) {
     const allowed = await visible(req, req.env.SUBSCRIPTION_ID);
     return armJson({ value: allowed ? [subscriptionDocument(req.env)] : [], count: { type: "Total", value: allowed ? 1 : 0 } });

@@ -1,0 +1,109 @@
+// Microsoft.Compute/virtualMachines as a registered resource type: its api-versions and actions,
+// where its documents live (one VirtualMachineObject per VM), the identities a write links to,
+// `$expand=instanceView`, and the emulator's listImdsEndpoint action (see contract.md).
+import { ArmError, ArmErrors } from "../../../../../shared/errors/arm";
+import { armJson, methodNotAllowed } from "../../arm-request";
+import { authorize } from "../../authorization";
+import { isObject } from "../../request-body";
+import type { ArmDocument, ResourceTypeRecord } from "../../resource-types";
+import { requireResourceGroup } from "../resources/resource-group-store";
+import { userAssignedIdentityObject } from "../managed-identity/user-assigned-identity-store";
+import { COMPUTE_API_VERSIONS } from "./api-versions";
+import { virtualMachineObject } from "./virtual-machine-store";
+import { userAssignedChanges, validateVmName, VM_TYPE, type VmDocument } from "./virtual-machines";
+
+const ACTIONS = {
+  read: "Microsoft.Compute/virtualMachines/read",
+  write: "Microsoft.Compute/virtualMachines/write",
+  delete: "Microsoft.Compute/virtualMachines/delete",
+  listImdsEndpoint: "Microsoft.Compute/virtualMachines/listImdsEndpoint/action",
+};
+
+export const virtualMachines: ResourceTypeRecord = {
+  type: VM_TYPE,
+  apiVersions: COMPUTE_API_VERSIONS,
+  actions: ACTIONS,
+  validateName: validateVmName,
+  // VMs go first in a cascade: they let go of the identities and NICs they use.
+  cascadeOrder: 0,
+
+  links(env, body) {
+    const identity = isObject(body.identity) ? body.identity : null;
+    if (!identity) return null;
+    const attached = [...userAssignedChanges(identity.userAssignedIdentities)].filter(([, value]) => value !== null);
+    return {
+      action: "Microsoft.ManagedIdentity/userAssignedIdentities/assign/action",
+      links: attached.map(([key]) => ({
+        scope: key,
+        exists: async () => (await userAssignedIdentityObject(env, key).read()) !== null,
+      })),
+    };
+  },
+
+  async read(env, address) {
+    return (await virtualMachineObject(env, address.id).read()) as ArmDocument | null;
+  },
+
+  async write(env, input) {
+    const result = await virtualMachineObject(env, input.id).write({
+      mode: input.mode,
+      id: input.id,
+      name: input.name,
+      subscriptionId: input.subscriptionId,
+      resourceGroup: input.resourceGroup,
+      tenantId: env.TENANT_ID,
+      body: input.body,
+    });
+    if (!result.ok) throw ArmError.from(result.error);
+    return { status: result.status, body: result.body as ArmDocument };
+  },
+
+  async delete(env, address) {
+    const result = await virtualMachineObject(env, address.id).remove();
+    if (!result.ok) throw ArmError.from(result.error);
+    return { status: result.status };
+  },
+
+  view(doc, query) {
+    return withExpansions(doc as unknown as VmDocument, query.get("$expand")) as unknown as ArmDocument;
+  },
+
+  endpoints: {
+    async listImdsEndpoint({ req, address }) {
+      if (req.method !== "POST") methodNotAllowed(req.method);
+      await authorize(req.env, req.caller, ACTIONS.listImdsEndpoint, address.id);
+      await requireResourceGroup(req.env, address.subscriptionId, address.resourceGroup);
+      const endpointKey = await virtualMachineObject(req.env, address.id).endpointKey();
+      if (!endpointKey) throw ArmErrors.resourceNotFound(VM_TYPE, address.name, address.resourceGroup);
+      const imds = (req.env.IMDS_URL ?? "http://169.254.169.254").replace(/\/+$/, "");
+      return armJson({ endpoint: `${imds}/vms/${endpointKey}` });
+    },
+    /** GET …/instanceView: what `$expand=instanceView` adds, on its own. */
+    async instanceView({ req, address }) {
+      if (req.method !== "GET") methodNotAllowed(req.method);
+      await authorize(req.env, req.caller, ACTIONS.read, address.id);
+      await requireResourceGroup(req.env, address.subscriptionId, address.resourceGroup);
+      const doc = await virtualMachineObject(req.env, address.id).read();
+      if (!doc) throw ArmErrors.resourceNotFound(VM_TYPE, address.name, address.resourceGroup);
+      return armJson(instanceView(doc));
+    },
+  },
+};
+
+/** `$expand=instanceView`: the statuses clients read the power state from (a VM here is always running). */
+function withExpansions(doc: VmDocument, expand: string | null): VmDocument {
+  if (!expand?.toLowerCase().split(",").includes("instanceview")) return doc;
+  return { ...doc, properties: { ...doc.properties, instanceView: instanceView(doc) } };
+}
+
+function instanceView(doc: VmDocument) {
+  return {
+    computerName: (doc.properties.osProfile as { computerName?: string } | undefined)?.computerName ?? doc.name,
+    osName: undefined,
+    vmAgent: { vmAgentVersion: "2.7.41491.1010", statuses: [{ code: "ProvisioningState/succeeded", level: "Info", displayStatus: "Ready" }] },
+    statuses: [
+      { code: "ProvisioningState/succeeded", level: "Info", displayStatus: "Provisioning succeeded", time: doc.properties.timeCreated },
+      { code: "PowerState/running", level: "Info", displayStatus: "VM running" },
+    ],
+  };
+}

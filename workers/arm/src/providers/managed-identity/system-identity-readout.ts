@@ -1,0 +1,43 @@
+// GET {scope}/providers/Microsoft.ManagedIdentity/identities/default: the system-assigned identity
+// of the resource at {scope}, an extension resource (so it is a provider route, not a type record).
+import { ArmErrors } from "../../../../../shared/errors/arm";
+import { parseResourceId } from "../../../../../shared/resource-id";
+import { requireApiVersion } from "../../api-versions";
+import { armJson, methodNotAllowed, requireSubscription, type ArmRequest } from "../../arm-request";
+import { authorize } from "../../authorization";
+import type { ProviderRoutes } from "../../resource-types";
+import { virtualMachineObject } from "../compute/virtual-machine-store";
+import { MANAGED_IDENTITY_API_VERSIONS } from "./api-versions";
+
+export const managedIdentityRoutes: ProviderRoutes = {
+  namespace: "Microsoft.ManagedIdentity",
+  async routes(req: ArmRequest): Promise<Response | null> {
+    const { path } = req;
+    if (path.types.length !== 1 || path.types[0]!.toLowerCase() !== "identities" || path.names[0]?.toLowerCase() !== "default") return null;
+    if (req.method !== "GET") methodNotAllowed(req.method);
+    requireApiVersion(req.query, "Microsoft.ManagedIdentity/identities", MANAGED_IDENTITY_API_VERSIONS);
+    const scope = parseResourceId(path.scope);
+    const id = `${path.scope}/providers/Microsoft.ManagedIdentity/identities/default`;
+    await authorize(req.env, req.caller, "Microsoft.ManagedIdentity/identities/read", path.scope);
+    const isVm = scope?.namespace?.toLowerCase() === "microsoft.compute" && scope.types.length === 1 && scope.types[0]!.toLowerCase() === "virtualmachines";
+    const notFound = () => ArmErrors.resourceNotFound("Microsoft.ManagedIdentity/identities", "default", scope?.resourceGroup ?? "");
+    if (!scope?.subscriptionId || !isVm) throw notFound();
+    requireSubscription(req.env, scope.subscriptionId);
+    const system = await virtualMachineObject(req.env, path.scope).systemIdentity();
+    if (!system) throw notFound();
+    const login = (req.env.LOGIN_URL ?? "https://login.microsoftonline.com").replace(/\/+$/, "");
+    return armJson({
+      id,
+      name: "default",
+      type: "Microsoft.ManagedIdentity/identities",
+      location: system.doc.location,
+      tags: system.doc.tags,
+      properties: {
+        tenantId: system.tenantId,
+        principalId: system.principalId,
+        clientId: system.clientId,
+        clientSecretUrl: `${login}/${system.tenantId}/credentials?resource=${encodeURIComponent(system.doc.id)}&oid=${system.principalId}&aid=${system.clientId}`,
+      },
+    });
+  },
+};

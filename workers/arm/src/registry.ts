@@ -1,0 +1,35 @@
+// The one registry of what this Resource Manager hosts. Every resource type has one line in
+// RESOURCE_TYPES (its record lives in its provider's folder); a provider with routes that are not
+// one type's CRUD (extension resources, read-outs, catalogs) has one line in PROVIDER_ROUTES.
+// Routing, the resource group cascade, `GET …/resources`, `GET …/providers` and the deployments
+// engine all read these lists, so adding a type touches its folder and one line here.
+import { virtualMachines } from "./providers/compute/virtual-machine-type";
+import { authorizationRoutes } from "./providers/authorization/role-assignment-routes";
+import { vaults } from "./providers/key-vault/vault-type";
+import { managedIdentityRoutes } from "./providers/managed-identity/system-identity-readout";
+import { federatedIdentityCredentials, userAssignedIdentities } from "./providers/managed-identity/user-assigned-identity-type";
+import type { ProviderRoutes, ResourceTypeRecord } from "./resource-types";
+
+export const RESOURCE_TYPES: readonly ResourceTypeRecord[] = [
+  virtualMachines,
+  userAssignedIdentities,
+  federatedIdentityCredentials,
+  vaults,
+];
+
+export const PROVIDER_ROUTES: readonly ProviderRoutes[] = [
+  authorizationRoutes,
+  managedIdentityRoutes,
+];
+
+const BY_TYPE = new Map<string, ResourceTypeRecord>();
+function index(): Map<string, ResourceTypeRecord> {
+  // Built on first use: provider modules import the operations that import this module.
+  if (BY_TYPE.size === 0) for (const record of RESOURCE_TYPES) BY_TYPE.set(record.type.toLowerCase(), record);
+  return BY_TYPE;
+}
+
+/** The record of a full type (case-insensitive), e.g. microsoft.compute/virtualmachines. */
+export function recordFor(type: string): ResourceTypeRecord | undefined {
+  return index().get(type.toLowerCase());
+}
