@@ -2,6 +2,7 @@
 import { ArmErrors } from "../../../shared/errors/arm";
 import type { Caller } from "./authentication";
 import type { ArmEnv } from "./env";
+import type { LinkedScope } from "./resource-types";
 import { stubOf } from "../../../shared/durable";
 import type { AuthorizationStore } from "./providers/authorization/authorization-store";
 
@@ -37,24 +38,24 @@ export function permittedDataAction(env: ArmEnv, principalId: string, dataAction
 }
 
 /**
- * Linked access: a write that references other resources (a VM naming user-assigned identities)
- * also needs `linkedAction` on each of them, and each must exist ("or the linked scope(s) are
- * invalid"). Throws 403 LinkedAuthorizationFailed naming every scope that fails.
+ * Linked access: a write that references other resources (a VM naming user-assigned identities or
+ * NICs) also needs each link's action on the linked scope, and a link that says how must exist ("or
+ * the linked scope(s) are invalid"). Throws 403 LinkedAuthorizationFailed for the first action
+ * that fails, naming every scope it fails on.
  */
 export async function authorizeLinked(
   env: ArmEnv,
   caller: Caller,
   action: string,
   scope: string,
-  linkedAction: string,
-  linked: { scope: string; exists: () => Promise<boolean> }[],
+  linked: LinkedScope[],
 ): Promise<void> {
-  const failing: string[] = [];
+  const failing = new Map<string, string[]>();
   for (const link of linked) {
-    const ok = (await link.exists()) && (await permitted(env, caller.objectId, linkedAction, link.scope, "action"));
-    if (!ok) failing.push(link.scope);
+    const ok = (!link.exists || (await link.exists())) && (await permitted(env, caller.objectId, link.action, link.scope, "action"));
+    if (!ok) failing.set(link.action, [...(failing.get(link.action) ?? []), link.scope]);
   }
-  if (failing.length) {
-    throw ArmErrors.linkedAuthorizationFailed(caller.appId, caller.objectId, action, scope, linkedAction, failing);
+  for (const [linkedAction, scopes] of failing) {
+    throw ArmErrors.linkedAuthorizationFailed(caller.appId, caller.objectId, action, scope, linkedAction, scopes);
   }
 }

@@ -42,6 +42,8 @@ export function cloudMetadata(env: ArmEnv, bases: CloudBases, apiVersion: string
       identityProvider: "AAD",
     },
     suffixes,
+    // `az vm create` resolves image aliases (Ubuntu2204, Win2022Datacenter, …) from this document.
+    vmImageAliasDoc: `${arm}metadata/vm-image-aliases`,
     // The 2015-01-01 names, read by az ≤ 2.72.
     galleryEndpoint: arm,
     graphEndpoint: graph,

@@ -12,6 +12,7 @@ import { authenticate, type Caller } from "./authentication";
 import { cloudMetadata } from "./cloud-metadata";
 import { permittedDataAction } from "./authorization";
 import type { ArmEnv } from "./env";
+import { vmImageAliasDocument } from "./providers/compute/image-routes";
 import { route } from "./provider-routing";
 
 export { AuthorizationStore } from "./providers/authorization/authorization-store";
@@ -47,7 +48,7 @@ app.use("*", async (c, next) => {
   }
 });
 
-/** Cloud metadata (`az cloud register`, SDK endpoint discovery): the only anonymous route. */
+/** Cloud metadata (`az cloud register`, SDK endpoint discovery): anonymous, as is the image alias document below. */
 app.get("/metadata/endpoints", (c) =>
   c.json(
     cloudMetadata(
@@ -61,6 +62,9 @@ app.get("/metadata/endpoints", (c) =>
     ),
   ),
 );
+
+/** The VM image alias document the metadata names as vmImageAliasDoc: anonymous, as the one az reads from GitHub. */
+app.get("/metadata/vm-image-aliases", (c) => c.json(vmImageAliasDocument()));
 
 app.all("*", async (c) => {
   const caller = await authenticate(c.env, c.req.header("authorization"));

@@ -3,11 +3,17 @@
 // one type's CRUD (extension resources, read-outs, catalogs) has one line in PROVIDER_ROUTES.
 // Routing, the resource group cascade, `GET …/resources`, `GET …/providers` and the deployments
 // engine all read these lists, so adding a type touches its folder and one line here.
+import { computeCatalogRoutes } from "./providers/compute/image-routes";
+import { managedImages } from "./providers/compute/managed-image-type";
 import { virtualMachines } from "./providers/compute/virtual-machine-type";
 import { authorizationRoutes } from "./providers/authorization/role-assignment-routes";
 import { vaults } from "./providers/key-vault/vault-type";
 import { managedIdentityRoutes } from "./providers/managed-identity/system-identity-readout";
 import { federatedIdentityCredentials, userAssignedIdentities } from "./providers/managed-identity/user-assigned-identity-type";
+import { networkInterfaces } from "./providers/network/network-interface-type";
+import { networkSecurityGroups } from "./providers/network/network-security-group-type";
+import { publicIPAddresses } from "./providers/network/public-ip-address-type";
+import { subnets, virtualNetworks } from "./providers/network/virtual-network-type";
 import type { ProviderRoutes, ResourceTypeRecord } from "./resource-types";
 
 export const RESOURCE_TYPES: readonly ResourceTypeRecord[] = [
@@ -15,11 +21,18 @@ export const RESOURCE_TYPES: readonly ResourceTypeRecord[] = [
   userAssignedIdentities,
   federatedIdentityCredentials,
   vaults,
+  managedImages,
+  virtualNetworks,
+  subnets,
+  networkSecurityGroups,
+  publicIPAddresses,
+  networkInterfaces,
 ];
 
 export const PROVIDER_ROUTES: readonly ProviderRoutes[] = [
   authorizationRoutes,
   managedIdentityRoutes,
+  computeCatalogRoutes,
 ];
 
 const BY_TYPE = new Map<string, ResourceTypeRecord>();

@@ -85,7 +85,7 @@ export async function writeResource(
   await authorize(env, caller, record.actions.write, address.id);
   const content = typeof body === "function" ? await body() : body;
   const linked = record.links?.(env, content);
-  if (linked && linked.links.length) await authorizeLinked(env, caller, record.actions.write, address.id, linked.action, linked.links);
+  if (linked && linked.links.length) await authorizeLinked(env, caller, record.actions.write, address.id, linked.links);
   const group = await requireWritableResourceGroup(env, address.subscriptionId, address.resourceGroup);
   await requireParent(env, record, address);
   // Ids carry the group's name as it was created.

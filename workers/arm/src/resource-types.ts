@@ -29,10 +29,20 @@ export interface WriteInput extends ResourceAddress {
   caller: Caller;
 }
 
-/** Other resources a write refers to: each must exist and the caller needs `action` on it. */
+/**
+ * Other resources a write refers to: the caller needs each link's `action` on its scope (a VM
+ * needs assign/action on its identities and join/action on its NICs). A link with `exists` must
+ * also exist ("or the linked scope(s) are invalid"); without it, a missing resource is left to the
+ * type's write, which answers its own error (Network's InvalidResourceReference).
+ */
 export interface LinkedAccess {
+  links: LinkedScope[];
+}
+
+export interface LinkedScope {
+  scope: string;
   action: string;
-  links: { scope: string; exists: () => Promise<boolean> }[];
+  exists?: () => Promise<boolean>;
 }
 
 export interface ActionContext {
@@ -47,7 +57,7 @@ export interface ResourceTypeRecord {
   actions: { read: string; write: string; delete: string };
   /** Azure's name rules for the type, checked before anything else on a write. */
   validateName?(name: string): void;
-  /** Resources a write body links to (a VM naming user-assigned identities). */
+  /** Resources a write body links to (a VM naming user-assigned identities and NICs, a NIC its subnet). */
   links?(env: ArmEnv, body: Record<string, unknown>): LinkedAccess | null;
   read(env: ArmEnv, address: ResourceAddress): Promise<ArmDocument | null>;
   /** Creates or updates; throws ArmError. 201 when created. */

@@ -7,6 +7,10 @@
 // Every step that reaches another worker is idempotent and recorded before it is taken, so a
 // failed operation leaves nothing half-made: it reports the failure, and the next operation on
 // the VM (or the retry) first finishes cleaning up (recover()).
+//
+// The NICs the VM names must exist; each records the VM (its `virtualMachine`) before the VM's
+// state is committed, and is let go once the VM no longer names it or is deleted. A NIC attached
+// by an operation that then failed is noted for recover() like an orphan principal.
 import { DurableObject } from "cloudflare:workers";
 import { createSelfSignedCertificate, type CertificateCredential } from "../../../../../shared/certificates";
 import { stubOf } from "../../../../../shared/durable";
@@ -19,7 +23,9 @@ import { identityTypeName } from "../../identity-property";
 import { asResult, errorMessage, SerialQueue, type OperationResult } from "../../operation";
 import type { SubscriptionIndex } from "../resources/subscription-index";
 import type { IdentityMaterial, UserAssignedIdentityObject } from "../managed-identity/user-assigned-identity-object";
-import { desiredVm, instanceCompute, VM_TYPE, type VmDocument, type VmWriteRequest } from "./virtual-machines";
+import { attachVirtualMachine, detachVirtualMachine } from "../network/network-interface-type";
+import { sameId } from "../network/network-store";
+import { desiredVm, instanceCompute, networkInterfaceIds, VM_TYPE, type VmDocument, type VmWriteRequest } from "./virtual-machines";
 
 /** The emulator never rotates managed-identity credentials, so they outlive any session. */
 const CREDENTIAL_DAYS = 3650;
@@ -50,14 +56,16 @@ interface VmState {
   userAssigned: Record<string, AttachedIdentity>;
 }
 
-/** Work a failed operation left to finish: principals to delete, an IMDS view to re-send. */
+/** Work a failed operation left to finish: principals to delete, an IMDS view to re-send, NICs to let go. */
 interface Recovery {
   orphanPrincipals: { tenantId: string; principalId: string }[];
   imdsStale: boolean;
   orphanEndpointKeys: string[];
+  /** NICs an operation attached to the VM before it failed (absent in notes written before NICs were tracked). */
+  orphanNics?: { nicId: string; vmId: string }[];
 }
 
-const CLEAN: Recovery = { orphanPrincipals: [], imdsStale: false, orphanEndpointKeys: [] };
+const CLEAN: Recovery = { orphanPrincipals: [], imdsStale: false, orphanEndpointKeys: [], orphanNics: [] };
 
 export class VirtualMachineObject extends DurableObject<ArmEnv> {
   private readonly queue = new SerialQueue();
@@ -103,7 +111,7 @@ export class VirtualMachineObject extends DurableObject<ArmEnv> {
   }
 
   private async recovery(): Promise<Recovery> {
-    return (await this.ctx.storage.get<Recovery>("recovery")) ?? { ...CLEAN, orphanPrincipals: [], orphanEndpointKeys: [] };
+    return (await this.ctx.storage.get<Recovery>("recovery")) ?? { ...CLEAN, orphanPrincipals: [], orphanEndpointKeys: [], orphanNics: [] };
   }
 
   private vmKey(state: { doc: VmDocument }): string {
@@ -136,8 +144,19 @@ export class VirtualMachineObject extends DurableObject<ArmEnv> {
     }
     const detached = Object.keys(current?.userAssigned ?? {}).filter((key) => !wanted.has(key));
 
-    let system = current?.system ?? null;
     const recovery = await this.recovery();
+    // NICs: each must exist and take the VM; one that is new to the VM is noted first, so a failure
+    // further on lets it go again.
+    const nics = networkInterfaceIds(doc);
+    const previousNics = current ? networkInterfaceIds(current.doc) : [];
+    const newNics = nics.filter((nic) => !previousNics.some((p) => sameId(p, nic)));
+    if (newNics.length) {
+      recovery.orphanNics = [...(recovery.orphanNics ?? []), ...newNics.map((nicId) => ({ nicId, vmId: doc.id }))];
+      await this.ctx.storage.put("recovery", recovery);
+    }
+    for (const nic of nics) await attachVirtualMachine(this.env, nic, doc.id, doc.location);
+
+    let system = current?.system ?? null;
     if (identity.system && !system) {
       // Azure gives a re-enabled identity a new principal; ids are chosen here so a retried
       // create in the authority converges on the same principal.
@@ -202,6 +221,7 @@ export class VirtualMachineObject extends DurableObject<ArmEnv> {
     await this.commit(next, { imdsStale: false });
     await this.index().upsert({ id: next.doc.id, type: VM_TYPE, resourceGroup: request.resourceGroup });
     await this.detachAll(detached, vmKey);
+    await this.detachNics(previousNics.filter((nic) => !nics.some((n) => sameId(n, nic))), next.doc.id);
     return { status: current ? 200 : 201, body: next.doc };
   }
 
@@ -219,7 +239,14 @@ export class VirtualMachineObject extends DurableObject<ArmEnv> {
     await this.ctx.storage.deleteAll();
     // Deleting a VM never deletes a user-assigned identity; it only stops using it.
     await this.detachAll(Object.keys(current.userAssigned), this.vmKey(current));
+    // Nor its NICs (deleteOption Delete is not emulated): they are free for another VM or a delete.
+    await this.detachNics(networkInterfaceIds(current.doc), current.doc.id);
     return { status: 200 };
+  }
+
+  /** Best effort: a NIC left naming this VM is still free, since a NIC is in use only while the VM names it. */
+  private async detachNics(nicIds: string[], vmId: string): Promise<void> {
+    await Promise.all(nicIds.map((nic) => detachVirtualMachine(this.env, nic, vmId).catch(() => undefined)));
   }
 
   /** Best effort: a stale attachment only makes a later identity delete notify this VM for nothing. */
@@ -247,8 +274,13 @@ export class VirtualMachineObject extends DurableObject<ArmEnv> {
   /** Finishes what a failed operation left: deletes principals it created, re-sends IMDS's view. */
   private async recover(): Promise<void> {
     const recovery = await this.recovery();
-    if (!recovery.orphanPrincipals.length && !recovery.imdsStale && !recovery.orphanEndpointKeys.length) return;
+    const orphanNics = recovery.orphanNics ?? [];
+    if (!recovery.orphanPrincipals.length && !recovery.imdsStale && !recovery.orphanEndpointKeys.length && !orphanNics.length) return;
     const current = await this.state();
+    const named = current ? networkInterfaceIds(current.doc) : [];
+    for (const orphan of orphanNics) {
+      if (!named.some((nic) => sameId(nic, orphan.nicId))) await detachVirtualMachine(this.env, orphan.nicId, orphan.vmId);
+    }
     const committed = current?.system?.principalId;
     for (const orphan of recovery.orphanPrincipals) {
       if (orphan.principalId !== committed) await this.env.AAD.deleteServicePrincipal(orphan.tenantId, orphan.principalId);

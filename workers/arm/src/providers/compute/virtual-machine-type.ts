@@ -1,11 +1,11 @@
 // Microsoft.Compute/virtualMachines as a registered resource type: its api-versions and actions,
-// where its documents live (one VirtualMachineObject per VM), the identities a write links to,
+// where its documents live (one VirtualMachineObject per VM), the identities and NICs a write links to,
 // `$expand=instanceView`, and the emulator's listImdsEndpoint action (see contract.md).
 import { ArmError, ArmErrors } from "../../../../../shared/errors/arm";
 import { armJson, methodNotAllowed } from "../../arm-request";
 import { authorize } from "../../authorization";
 import { isObject } from "../../request-body";
-import type { ArmDocument, ResourceTypeRecord } from "../../resource-types";
+import type { ArmDocument, LinkedScope, ResourceTypeRecord } from "../../resource-types";
 import { requireResourceGroup } from "../resources/resource-group-store";
 import { userAssignedIdentityObject } from "../managed-identity/user-assigned-identity-store";
 import { COMPUTE_API_VERSIONS } from "./api-versions";
@@ -27,17 +27,22 @@ export const virtualMachines: ResourceTypeRecord = {
   // VMs go first in a cascade: they let go of the identities and NICs they use.
   cascadeOrder: 0,
 
+  /** Linked access: assign/action on each user-assigned identity (which must exist), join/action on each NIC. */
   links(env, body) {
     const identity = isObject(body.identity) ? body.identity : null;
-    if (!identity) return null;
-    const attached = [...userAssignedChanges(identity.userAssignedIdentities)].filter(([, value]) => value !== null);
-    return {
+    const attached = identity ? [...userAssignedChanges(identity.userAssignedIdentities)].filter(([, value]) => value !== null) : [];
+    const links: LinkedScope[] = attached.map(([key]) => ({
+      scope: key,
       action: "Microsoft.ManagedIdentity/userAssignedIdentities/assign/action",
-      links: attached.map(([key]) => ({
-        scope: key,
-        exists: async () => (await userAssignedIdentityObject(env, key).read()) !== null,
-      })),
-    };
+      exists: async () => (await userAssignedIdentityObject(env, key).read()) !== null,
+    }));
+    const properties = isObject(body.properties) ? body.properties : {};
+    const nics = isObject(properties.networkProfile) ? properties.networkProfile.networkInterfaces : undefined;
+    for (const nic of Array.isArray(nics) ? nics : []) {
+      // A NIC that does not exist is the VM write's InvalidResourceReference, not a linked-access failure.
+      if (isObject(nic) && typeof nic.id === "string" && nic.id.startsWith("/")) links.push({ scope: nic.id, action: "Microsoft.Network/networkInterfaces/join/action" });
+    }
+    return links.length ? { links } : null;
   },
 
   async read(env, address) {

@@ -6,8 +6,10 @@ import type { InstanceCompute } from "../../../../../shared/rpc";
 import { parseIdentityType, type IdentityKinds } from "../../identity-property";
 import { parseResourceId } from "../../../../../shared/resource-id";
 import { isObject, mergePatch, normalizeLocation, validateTags } from "../../request-body";
+import { referenceId } from "../network/network-store";
 
 export const VM_TYPE = "Microsoft.Compute/virtualMachines";
+const NIC_TYPE = "Microsoft.Network/networkInterfaces";
 
 export interface VmDocument {
   id: string;
@@ -94,7 +96,31 @@ export function desiredVm(
     identity = { system: false, user: false };
   }
   const result = desiredDocument(existing, request, tags);
-  return { ...result, identity, userAssigned };
+  return { doc: withNetworkProfile(result.doc, request.subscriptionId), identity, userAssigned };
+}
+
+/** The NICs a VM document names (ids as written). */
+export function networkInterfaceIds(doc: VmDocument): string[] {
+  const profile = doc.properties.networkProfile as { networkInterfaces?: { id: string }[] } | undefined;
+  return (profile?.networkInterfaces ?? []).map((n) => n.id);
+}
+
+/**
+ * networkProfile as Azure reads it back: always with its networkInterfaces (empty for a VM created
+ * without any, which the emulator allows and `az vm show -d` needs), each naming a NIC by its id;
+ * null settings (az sends `deleteOption: null`) are dropped. Whether the NICs exist is the VM
+ * object's to check, when it attaches them.
+ */
+function withNetworkProfile(doc: VmDocument, subscriptionId: string): VmDocument {
+  const profile = isObject(doc.properties.networkProfile) ? doc.properties.networkProfile : {};
+  const list = profile.networkInterfaces ?? [];
+  if (!Array.isArray(list)) throw ArmErrors.invalidRequestContent("properties.networkProfile.networkInterfaces must be an array");
+  const networkInterfaces = list.map((entry: unknown, i: number) => {
+    const id = referenceId(entry, `properties.networkProfile.networkInterfaces[${i}]`, NIC_TYPE, subscriptionId, doc.id);
+    const settings = isObject(entry) && isObject(entry.properties) ? Object.entries(entry.properties).filter(([, v]) => v !== null) : [];
+    return { id, ...(settings.length ? { properties: Object.fromEntries(settings) } : {}) };
+  });
+  return { ...doc, properties: { ...doc.properties, networkProfile: { ...profile, networkInterfaces } } };
 }
 
 /** The userAssignedIdentities map of a request: each key a user-assigned identity's id, each value `{}` or null. */
