@@ -123,6 +123,26 @@ export async function bundleWorker(worker: WorkerConfig): Promise<string> {
   return outfile;
 }
 
+/** A start-up problem a person can fix: printed as its message, without a stack. */
+export class StartupError extends Error {
+  /** "EADDRINUSE" for a taken port, so callers that pick ports can retry on others. */
+  readonly code?: string;
+  constructor(message: string, code?: string) {
+    super(message);
+    this.name = "StartupError";
+    if (code) this.code = code;
+  }
+}
+
+/** Which knob sets each public port, for messages. */
+const PORT_KNOBS: Record<keyof StackOptions["ports"], string> = {
+  arm: "MIE_ARM_PORT",
+  login: "MIE_LOGIN_PORT",
+  graph: "MIE_GRAPH_PORT",
+  imds: "MIE_IMDS_PORT",
+  vault: "MIE_VAULT_PORT",
+};
+
 export interface StackOptions {
   dataDir: string;
   /** Where the local CA lives (default: <dataDir>/tls). Tests share one CA across servers. */
@@ -138,6 +158,8 @@ export interface StackOptions {
   /** Vaults also answer at {name}.{suffix} (default: the top-level wrangler.toml's VAULT_DNS_SUFFIX). */
   vaultDnsSuffix?: string;
   log?: (line: string) => void;
+  /** Progress lines for a person waiting (npm start). */
+  progress?: (line: string) => void;
 }
 
 export interface Endpoints {
@@ -217,14 +239,33 @@ function urlHost(host: string): string {
 
 export async function startStack(options: StackOptions): Promise<RunningStack> {
   const log = options.log ?? (() => undefined);
+  const progress = options.progress ?? (() => undefined);
   mkdirSync(options.dataDir, { recursive: true });
   const endpointsFile = join(options.dataDir, "endpoints.json");
+  // The lock first: a second start must leave a running emulator and its endpoints.json alone.
+  const releaseLock = acquireDataDirLock(options.dataDir);
+  try {
+    await requireFreePorts(options);
+  } catch (err) {
+    releaseLock();
+    throw err;
+  }
   rmSync(endpointsFile, { force: true });
 
   const workers = loadWorkerConfigs();
   const vaultDnsSuffix = options.vaultDnsSuffix?.replace(/^\.+/, "").toLowerCase() ?? workers[0]?.vars?.VAULT_DNS_SUFFIX;
   // Host-named vaults ({name}.{suffix}) are served on the same certificate: a wildcard for the suffix.
-  const tls = await ensureTls(options.tlsDir ?? join(options.dataDir, "tls"), options.host, vaultDnsSuffix ? [`*.${vaultDnsSuffix}`] : []);
+  const tlsDir = options.tlsDir ?? join(options.dataDir, "tls");
+  if (!existsSync(join(tlsDir, "ca.pem"))) progress(`creating the local certificate authority in ${tlsDir} (first start)`);
+  let tls: Awaited<ReturnType<typeof ensureTls>>;
+  try {
+    tls = await ensureTls(tlsDir, options.host, vaultDnsSuffix ? [`*.${vaultDnsSuffix}`] : []);
+  } catch (err) {
+    releaseLock();
+    throw new StartupError(
+      `The local CA in ${tlsDir} cannot be used (${(err as Error).message}). Remove ${join(tlsDir, "ca.pem")} and ${join(tlsDir, "ca-key.pem")}: a new CA is made on the next start (trust the new ca.pem again).`,
+    );
+  }
   const h = urlHost(options.host);
   const publicUrls = {
     ARM_URL: `https://${h}:${options.ports.arm}`,
@@ -242,6 +283,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     VAULT_DNS_SUFFIX: vaultDnsSuffix,
   };
 
+  progress(`bundling ${workers.length} workers`);
   const scripts = await Promise.all(workers.map((w) => bundleWorker(w)));
   const workerOptions: WorkerOptions[] = workers.map((w, i) => {
     const sqlite = new Set((w.migrations ?? []).flatMap((m) => m.new_sqlite_classes ?? []));
@@ -286,6 +328,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
   const stop = async () => {
     await Promise.all(tlsServers.map((s) => new Promise<void>((r) => s.close(() => r()))));
     await mf.dispose();
+    releaseLock();
   };
   try {
     return await serve();
@@ -296,6 +339,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
   }
 
   async function serve(): Promise<RunningStack> {
+  progress("starting the runtime (workerd)");
   await mf.ready;
 
   const direct = async (folder: string) => mf.unsafeGetDirectURL(workers.find((w) => w.folder === folder)!.name);
@@ -321,6 +365,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     admin: { clientId: adminClientId, objectId: await adminObjectId(tenantId, adminClientId), clientSecret: options.adminClientSecret },
   };
 
+  progress("waiting for every endpoint to answer");
   // Ready when every endpoint answers (the first discovery call also generates the tenant's keys).
   await probe(`${endpoints.login}/${tenantId}/v2.0/.well-known/openid-configuration`, tls.caCertificatePem, 200);
   await probe(`${endpoints.arm}/metadata/endpoints?api-version=2022-09-01`, tls.caCertificatePem, 200);
@@ -331,6 +376,73 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
   renameSync(tmp, endpointsFile);
 
   return { endpoints, stop };
+  }
+}
+
+/**
+ * Holds `${dataDir}/emulator.lock` (the pid of the emulator using the folder) until released.
+ * A lock whose process is gone is taken over; a live one refuses the start.
+ */
+function acquireDataDirLock(dataDir: string): () => void {
+  const lockFile = join(dataDir, "emulator.lock");
+  const mine = JSON.stringify({ pid: process.pid, started: new Date().toISOString() });
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      writeFileSync(lockFile, mine, { flag: "wx" });
+      let released = false;
+      return () => {
+        if (released) return;
+        released = true;
+        try {
+          if (readFileSync(lockFile, "utf8") === mine) rmSync(lockFile, { force: true });
+        } catch {
+          /* already gone */
+        }
+      };
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
+      let holder: { pid?: number; started?: string } = {};
+      try {
+        holder = JSON.parse(readFileSync(lockFile, "utf8"));
+      } catch {
+        /* unreadable: treat as stale */
+      }
+      if (holder.pid && holder.pid !== process.pid && processAlive(holder.pid)) {
+        throw new StartupError(
+          `The data folder ${dataDir} is in use by a running emulator (pid ${holder.pid}, started ${holder.started ?? "earlier"}). Stop it first, or start another one with MIE_DATA_DIR set to another folder (and other MIE_*_PORT values).`,
+        );
+      }
+      rmSync(lockFile, { force: true });
+    }
+  }
+  throw new StartupError(`Could not take the lock ${lockFile}; remove it if no emulator is running.`);
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/** Every public port must be free before the runtime starts: name the address and its knob if not. */
+async function requireFreePorts(options: StackOptions): Promise<void> {
+  for (const [key, port] of Object.entries(options.ports) as [keyof StackOptions["ports"], number][]) {
+    const problem = await new Promise<string | null>((resolvePromise) => {
+      const server = createNetServer();
+      server.once("error", (err: NodeJS.ErrnoException) => resolvePromise(err.code ?? err.message));
+      server.listen(port, options.host, () => server.close(() => resolvePromise(null)));
+    });
+    if (!problem) continue;
+    const address = `${urlHost(options.host)}:${port}`;
+    if (problem === "EADDRINUSE") {
+      throw new StartupError(`${address} is already in use (${PORT_KNOBS[key]}). Stop what listens there, or set ${PORT_KNOBS[key]} to a free port.`, "EADDRINUSE");
+    }
+    if (problem === "EADDRNOTAVAIL") throw new StartupError(`${options.host} is not an address of this machine (MIE_HOST).`);
+    if (problem === "EACCES") throw new StartupError(`${address} needs privileges to bind (${PORT_KNOBS[key]}); choose a port above 1023.`);
+    throw new StartupError(`${address} cannot be bound (${problem}; ${PORT_KNOBS[key]}).`);
   }
 }
 

@@ -1,9 +1,41 @@
 // `npm start`: the whole emulator on this machine until interrupted (see README).
-import { optionsFromEnv, startStack } from "./stack.ts";
+// `npm start -- --help` lists the knobs. Problems a person can fix (an invalid knob, a busy port,
+// a data folder another emulator holds, an unusable CA) are one clear line each, never a stack.
+import { helpText, knobErrors } from "./knobs.ts";
+import { optionsFromEnv, startStack, StartupError } from "./stack.ts";
+
+if (process.argv.includes("--help") || process.argv.includes("-h")) {
+  console.log(helpText());
+  process.exit(0);
+}
+const unknown = process.argv.slice(2).filter((a) => a !== "--");
+if (unknown.length) {
+  console.error(`npm start takes no arguments (got ${unknown.join(" ")}); it is configured by MIE_* variables. See npm start -- --help.`);
+  process.exit(2);
+}
+const invalid = knobErrors(process.env);
+if (invalid.length) {
+  for (const line of invalid) console.error(`invalid setting: ${line}`);
+  process.exit(2);
+}
 
 const started = Date.now();
 const options = optionsFromEnv();
-const stack = await startStack({ ...options, log: (line) => console.log(`  [workerd] ${line}`) });
+console.log(`Managed Identity Emulator: starting (data in ${options.dataDir})`);
+let stack;
+try {
+  stack = await startStack({
+    ...options,
+    log: (line) => console.log(`  [workerd] ${line}`),
+    progress: (line) => console.log(`  … ${line}`),
+  });
+} catch (err) {
+  if (err instanceof StartupError) {
+    console.error(`cannot start: ${err.message}`);
+    process.exit(1);
+  }
+  throw err;
+}
 const e = stack.endpoints;
 console.log(`
 Managed Identity Emulator is ready (${Date.now() - started} ms)
@@ -21,6 +53,7 @@ Managed Identity Emulator is ready (${Date.now() - started} ms)
 
   export NODE_EXTRA_CA_CERTS=${e.caCertificate}
   Facts for scripts: ${options.dataDir}/endpoints.json
+  Health: GET {any endpoint}/emulator/health
 `);
 
 let stopping = false;

@@ -55,6 +55,7 @@ export const ArmErrors = {
     new ArmError(404, "SubscriptionNotFound", `The subscription '${subscriptionId}' could not be found.`),
   missingSubscription: () =>
     new ArmError(404, "MissingSubscription", "The request did not have a subscription or a valid tenant level resource provider."),
+  deploymentNotFound: (name: string) => new ArmError(404, "DeploymentNotFound", `Deployment '${name}' could not be found.`),
   resourceGroupNotFound: (name: string) =>
     new ArmError(404, "ResourceGroupNotFound", `Resource group '${name}' could not be found.`),
   resourceNotFound: (namespaceType: string, name: string, resourceGroup: string) =>

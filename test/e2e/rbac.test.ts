@@ -323,6 +323,35 @@ describe("subscriptions seen through a role within", () => {
   });
 });
 
+describe("role assignment uniqueness", () => {
+  it("20 concurrent PUTs of the same (principal, role, scope) under different names: one 201, nineteen 409 RoleAssignmentExists", async () => {
+    await emulator.createResourceGroup("unique-rg");
+    const scope = rg("unique-rg");
+    const names = Array.from({ length: 20 }, () => randomUUID());
+    const answers = await Promise.all(
+      names.map((name) =>
+        emulator.arm("PUT", `${scope}/providers/Microsoft.Authorization/roleAssignments/${name}?api-version=${AUTHZ_API}`, {
+          properties: { roleDefinitionId: roleDefinitionId(ROLES.reader), principalId: caller.oid, principalType: "ServicePrincipal" },
+        }),
+      ),
+    );
+    const created = answers.filter((a) => a.status === 201);
+    expect(created).toHaveLength(1);
+    const conflicts = answers.filter((a) => a.status === 409);
+    expect(conflicts).toHaveLength(19);
+    const winner = created[0]!.body.name as string;
+    for (const c of conflicts) {
+      expect(c.body.error.code).toBe("RoleAssignmentExists");
+      expect(c.body.error.message).toBe(`The role assignment already exists. The ID of the existing role assignment is ${winner.replace(/-/g, "")}.`);
+    }
+    const list = await emulator.arm("GET", `${scope}/providers/Microsoft.Authorization/roleAssignments?api-version=${AUTHZ_API}&$filter=atScope() and principalId eq '${caller.oid}'`);
+    expect(list.body.value).toHaveLength(1);
+    // Revoking the one assignment leaves nothing granting access.
+    await revoke(scope, winner);
+    expect((await asCaller("GET", emulator.rgPath("unique-rg"))).status).toBe(403);
+  });
+});
+
 describe("enforcement off", () => {
   const relaxed = new TestEmulator({ rbacEnforcement: "off" });
   afterAll(() => relaxed.dispose());

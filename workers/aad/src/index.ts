@@ -23,6 +23,7 @@ import { handleTokenRequest, knownTenant } from "./token-endpoint";
 import { stubOf } from "../../../shared/durable";
 import type { ServicePrincipalObject } from "./service-principal";
 import type { TenantAuthority } from "./tenant-authority";
+import { HEALTH_PATH, healthResponse } from "../../../shared/health";
 
 export { ServicePrincipalObject } from "./service-principal";
 export { TenantAuthority } from "./tenant-authority";
@@ -50,6 +51,8 @@ function discoveryTenant(env: AadEnv, tenant: string): string {
     throw err;
   }
 }
+
+app.get(HEALTH_PATH, () => healthResponse());
 
 app.get("/:tenant/.well-known/openid-configuration", (c) => {
   const tenant = c.req.param("tenant");

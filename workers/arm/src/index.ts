@@ -14,6 +14,7 @@ import { permittedDataAction } from "./authorization";
 import type { ArmEnv } from "./env";
 import { vmImageAliasDocument } from "./providers/compute/image-routes";
 import { route } from "./provider-routing";
+import { HEALTH_PATH, healthResponse } from "../../../shared/health";
 
 export { AuthorizationStore } from "./providers/authorization/authorization-store";
 export { ResourceObject } from "./providers/resources/resource-object";
@@ -49,6 +50,8 @@ app.use("*", async (c, next) => {
 });
 
 /** Cloud metadata (`az cloud register`, SDK endpoint discovery): anonymous, as is the image alias document below. */
+app.get(HEALTH_PATH, () => healthResponse());
+
 app.get("/metadata/endpoints", (c) =>
   c.json(
     cloudMetadata(

@@ -14,6 +14,8 @@ import { networkInterfaces } from "./providers/network/network-interface-type";
 import { networkSecurityGroups } from "./providers/network/network-security-group-type";
 import { publicIPAddresses } from "./providers/network/public-ip-address-type";
 import { subnets, virtualNetworks } from "./providers/network/virtual-network-type";
+import { deploymentOperations, deployments } from "./providers/resources/deployments/deployment-type";
+import { deploymentRoutes } from "./providers/resources/deployments/deployment-routes";
 import type { ProviderRoutes, ResourceTypeRecord } from "./resource-types";
 
 export const RESOURCE_TYPES: readonly ResourceTypeRecord[] = [
@@ -27,12 +29,15 @@ export const RESOURCE_TYPES: readonly ResourceTypeRecord[] = [
   networkSecurityGroups,
   publicIPAddresses,
   networkInterfaces,
+  deployments,
+  deploymentOperations,
 ];
 
 export const PROVIDER_ROUTES: readonly ProviderRoutes[] = [
   authorizationRoutes,
   managedIdentityRoutes,
   computeCatalogRoutes,
+  deploymentRoutes,
 ];
 
 const BY_TYPE = new Map<string, ResourceTypeRecord>();

@@ -51,6 +51,7 @@ export function resolveResourceId(id: string): { record: ResourceTypeRecord; add
 
 /** ARM's 404 for a resource; a child is named by its whole path: Microsoft.X/parents/p/children and its name. */
 function notFound(record: ResourceTypeRecord, address: ResourceAddress): Error {
+  if (record.notFound) return record.notFound(address);
   const [namespace, ...types] = record.type.split("/");
   const names = address.id.split(/\/providers\//i).pop()!.split("/").filter((_, i) => i % 2 === 1);
   const path = types.map((t, i) => (i < types.length - 1 ? `${t}/${names[i]}` : t)).join("/");

@@ -72,6 +72,8 @@ export interface ResourceTypeRecord {
   cascadeOrder: number;
   /** Handlers at {id}/{name} (POST actions such as listImdsEndpoint, GET read-outs such as instanceView); each checks its method and authorizes itself. */
   endpoints?: Record<string, (ctx: ActionContext) => Promise<Response>>;
+  /** The type's own 404 where it is not ARM's ResourceNotFound (deployments: DeploymentNotFound). */
+  notFound?(address: ResourceAddress): Error;
   /** Query options of a GET ($expand=instanceView). */
   view?(doc: ArmDocument, query: URLSearchParams): ArmDocument;
 }

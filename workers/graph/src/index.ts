@@ -14,6 +14,7 @@ import { directoryObjectRoutes } from "./directory-object-routes";
 import type { GraphEnv } from "./env";
 import type { GraphVariables } from "./graph-request";
 import { servicePrincipalRoutes } from "./service-principal-routes";
+import { HEALTH_PATH, healthResponse } from "../../../shared/health";
 
 /** Graph's path segments are case-insensitive; routes are written in Graph's own casing. */
 const CANONICAL_SEGMENTS = new Map(
@@ -60,6 +61,8 @@ app.use("*", async (c, next) => {
   c.res.headers.set("OData-Version", "4.0");
   c.res.headers.set("Cache-Control", "no-cache");
 });
+
+app.get(HEALTH_PATH, () => healthResponse());
 
 app.use("/v1.0/*", async (c, next) => {
   c.set("caller", await authenticate(c.env, c.req.header("authorization")));

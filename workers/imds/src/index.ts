@@ -9,6 +9,7 @@ import type { ImdsEnv } from "./env";
 import { IDENTITY_API_VERSIONS, INSTANCE_API_VERSIONS, asText, instanceDocument, navigate } from "./instance-metadata";
 import { stubOf } from "../../../shared/durable";
 import type { VmMetadataHost } from "./vm-host";
+import { HEALTH_PATH, healthResponse } from "../../../shared/health";
 
 export { VmMetadataHost } from "./vm-host";
 
@@ -50,6 +51,8 @@ function guard(c: Context): void {
   if (c.req.header("x-forwarded-for") !== undefined) throw ImdsErrors.forwardedRequest();
   if (c.req.header("metadata") !== "true") throw ImdsErrors.metadataHeaderMissing();
 }
+
+app.get(HEALTH_PATH, () => healthResponse());
 
 app.all("*", async (c) => {
   const url = new URL(c.req.url);

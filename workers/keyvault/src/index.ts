@@ -16,6 +16,7 @@ import { authenticate } from "./authentication";
 import type { KeyVaultEnv } from "./env";
 import { handleSecrets } from "./secret-routes";
 import type { VaultObject } from "./vault-object";
+import { HEALTH_PATH, healthResponse } from "../../../shared/health";
 
 export { VaultObject } from "./vault-object";
 
@@ -54,6 +55,8 @@ app.use("*", async (c, next) => {
   const clientRequestId = c.req.header("x-ms-client-request-id");
   if (clientRequestId) c.res.headers.set("x-ms-client-request-id", clientRequestId);
 });
+
+app.get(HEALTH_PATH, () => healthResponse());
 
 app.all("*", async (c) => {
   const url = new URL(c.req.url);

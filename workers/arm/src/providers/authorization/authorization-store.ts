@@ -92,6 +92,18 @@ export class AuthorizationStore extends DurableObject<ArmEnv> {
     );
   }
 
+  /**
+   * Inserts or updates `record` unless another assignment of the same role to the same principal
+   * at the same scope exists under another name; answers that one's name then. One synchronous
+   * call in the tenant's object: concurrent PUTs cannot both pass the check (Azure allows one).
+   */
+  insertUnique(record: RoleAssignmentRecord): { inserted: true } | { inserted: false; existingName: string } {
+    const duplicate = this.findDuplicate(record.scope, record.principalId, record.roleDefinitionId);
+    if (duplicate && duplicate.name.toLowerCase() !== record.name.toLowerCase()) return { inserted: false, existingName: duplicate.name };
+    this.insert(record);
+    return { inserted: true };
+  }
+
   remove(name: string): RoleAssignmentRecord | null {
     const existing = this.get(name);
     if (existing) this.sql.exec("DELETE FROM role_assignments WHERE name = ?", name.toLowerCase());

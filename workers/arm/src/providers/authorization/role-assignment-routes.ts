@@ -5,6 +5,8 @@ import { AuthorizationErrors, ArmErrors } from "../../../../../shared/errors/arm
 import { isGuid } from "../../../../../shared/guid";
 import { scopeContains, type ArmPath } from "../../../../../shared/resource-id";
 import { armJson, methodNotAllowed, type ArmRequest } from "../../arm-request";
+import type { Caller } from "../../authentication";
+import type { ArmEnv } from "../../env";
 import { authorize, authorizationStore } from "../../authorization";
 import type { RoleAssignmentRecord } from "./authorization-store";
 import { readJsonObject, isObject } from "../../request-body";
@@ -36,12 +38,13 @@ export function roleDefinitionId(env: { SUBSCRIPTION_ID: string }, scope: string
   return `/subscriptions/${sub}/providers/Microsoft.Authorization/roleDefinitions/${guid}`;
 }
 
-function assignmentView(req: ArmRequest, record: RoleAssignmentRecord) {
+/** An assignment as ARM answers it; `requestScope` names the subscription of root-scope role definition ids. */
+function assignmentView(env: ArmEnv, requestScope: string, record: RoleAssignmentRecord) {
   const scope = record.scope;
   const prefix = scope === "/" ? "" : scope;
   return {
     properties: {
-      roleDefinitionId: roleDefinitionId(req.env, scope === "/" ? scopeOf(req.path) : scope, record.roleDefinitionId),
+      roleDefinitionId: roleDefinitionId(env, scope === "/" ? requestScope : scope, record.roleDefinitionId),
       principalId: record.principalId,
       principalType: record.principalType,
       scope,
@@ -115,7 +118,7 @@ async function roleAssignments(req: ArmRequest): Promise<Response> {
     await authorize(req.env, req.caller, "Microsoft.Authorization/roleAssignments/read", scope);
     const filter = parseFilter(req.query.get("$filter"));
     const records = await store.list(scope, filter);
-    return armJson({ value: records.map((r) => assignmentView(req, r)) });
+    return armJson({ value: records.map((r) => assignmentView(req.env, scopeOf(req.path), r)) });
   }
   if (!isGuid(name)) throw AuthorizationErrors.invalidRoleAssignmentId(name);
 
@@ -124,62 +127,89 @@ async function roleAssignments(req: ArmRequest): Promise<Response> {
       await authorize(req.env, req.caller, "Microsoft.Authorization/roleAssignments/read", scope);
       const record = await store.get(name);
       if (!record || record.scope.toLowerCase() !== scope.toLowerCase()) throw AuthorizationErrors.roleAssignmentNotFound(name);
-      return armJson(assignmentView(req, record));
+      return armJson(assignmentView(req.env, scopeOf(req.path), record));
     }
     case "PUT": {
-      await authorize(req.env, req.caller, "Microsoft.Authorization/roleAssignments/write", scope);
-      const body = await readJsonObject(req.raw);
-      const properties = isObject(body.properties) ? body.properties : null;
-      if (!properties) throw ArmErrors.invalidRequestContent("properties is required");
-      const guid = roleGuid(properties.roleDefinitionId);
-      const role = guid ? await store.roleDefinition(guid) : undefined;
-      if (!guid || !role) throw AuthorizationErrors.roleDefinitionDoesNotExist(String(properties.roleDefinitionId ?? ""));
-      if (!role.assignableScopes.some((s) => scopeContains(s, scope))) throw AuthorizationErrors.scopeNotAssignable(scope, role.roleName);
-      const principalId = properties.principalId;
-      if (!isGuid(principalId)) throw AuthorizationErrors.invalidPrincipalId(String(principalId ?? ""));
-      const principalType = typeof properties.principalType === "string" ? properties.principalType : "User";
-      if (!["User", "Group", "ServicePrincipal", "ForeignGroup", "Device"].includes(principalType)) {
-        throw ArmErrors.invalidParameter(`The principal type '${principalType}' is not valid.`, "InvalidPrincipalType");
-      }
-      const existing = await store.get(name);
-      if (existing) {
-        if (existing.principalId.toLowerCase() !== principalId.toLowerCase() || existing.scope.toLowerCase() !== scope.toLowerCase()) {
-          throw AuthorizationErrors.updateNotPermitted();
-        }
-      } else {
-        const duplicate = await store.findDuplicate(scope, principalId, guid);
-        if (duplicate) throw AuthorizationErrors.roleAssignmentExists(duplicate.name);
-        const principal = await req.env.AAD.getServicePrincipal(req.env.TENANT_ID, principalId.toLowerCase());
-        if (!principal) throw AuthorizationErrors.principalNotFound(principalId, req.env.TENANT_ID);
-      }
-      const now = new Date().toISOString();
-      const record: RoleAssignmentRecord = {
-        name: name.toLowerCase(),
-        scope,
-        principalId: principalId.toLowerCase(),
-        principalType,
-        roleDefinitionId: guid,
-        description: typeof properties.description === "string" ? properties.description : null,
-        condition: typeof properties.condition === "string" ? properties.condition : null,
-        conditionVersion: typeof properties.conditionVersion === "string" ? properties.conditionVersion : null,
-        createdOn: existing?.createdOn ?? now,
-        updatedOn: now,
-        createdBy: existing?.createdBy ?? req.caller.objectId,
-        updatedBy: req.caller.objectId,
-      };
-      await store.insert(record);
-      return armJson(assignmentView(req, record), existing ? 200 : 201);
+      const result = await putRoleAssignment(req.env, req.caller, scope, name, () => readJsonObject(req.raw));
+      return armJson(assignmentView(req.env, scopeOf(req.path), result.record), result.status);
     }
     case "DELETE": {
       await authorize(req.env, req.caller, "Microsoft.Authorization/roleAssignments/delete", scope);
       const existing = await store.get(name);
       if (!existing || existing.scope.toLowerCase() !== scope.toLowerCase()) return new Response(null, { status: 204 });
       await store.remove(name);
-      return armJson(assignmentView(req, existing));
+      return armJson(assignmentView(req.env, scopeOf(req.path), existing));
     }
     default:
       return methodNotAllowed(req.method);
   }
+}
+
+/**
+ * PUT of a role assignment at `scope`, for its route and for deployments: Azure's validation, one
+ * assignment per (principal, role, scope), the principal must exist in the directory.
+ */
+export async function putRoleAssignment(
+  env: ArmEnv,
+  caller: Caller,
+  scope: string,
+  name: string,
+  body: Record<string, unknown> | (() => Promise<Record<string, unknown>>),
+): Promise<{ status: number; record: RoleAssignmentRecord }> {
+  if (!isGuid(name)) throw AuthorizationErrors.invalidRoleAssignmentId(name);
+  await authorize(env, caller, "Microsoft.Authorization/roleAssignments/write", scope);
+  const content = typeof body === "function" ? await body() : body;
+  const store = authorizationStore(env);
+  const properties = isObject(content.properties) ? content.properties : null;
+  if (!properties) throw ArmErrors.invalidRequestContent("properties is required");
+  const guid = roleGuid(properties.roleDefinitionId);
+  const role = guid ? await store.roleDefinition(guid) : undefined;
+  if (!guid || !role) throw AuthorizationErrors.roleDefinitionDoesNotExist(String(properties.roleDefinitionId ?? ""));
+  if (!role.assignableScopes.some((s) => scopeContains(s, scope))) throw AuthorizationErrors.scopeNotAssignable(scope, role.roleName);
+  const principalId = properties.principalId;
+  if (!isGuid(principalId)) throw AuthorizationErrors.invalidPrincipalId(String(principalId ?? ""));
+  const principalType = typeof properties.principalType === "string" ? properties.principalType : "User";
+  if (!["User", "Group", "ServicePrincipal", "ForeignGroup", "Device"].includes(principalType)) {
+    throw ArmErrors.invalidParameter(`The principal type '${principalType}' is not valid.`, "InvalidPrincipalType");
+  }
+  const existing = await store.get(name);
+  if (existing) {
+    if (existing.principalId.toLowerCase() !== principalId.toLowerCase() || existing.scope.toLowerCase() !== scope.toLowerCase()) {
+      throw AuthorizationErrors.updateNotPermitted();
+    }
+  } else {
+    const duplicate = await store.findDuplicate(scope, principalId, guid);
+    if (duplicate) throw AuthorizationErrors.roleAssignmentExists(duplicate.name);
+    const principal = await env.AAD.getServicePrincipal(env.TENANT_ID, principalId.toLowerCase());
+    if (!principal) throw AuthorizationErrors.principalNotFound(principalId, env.TENANT_ID);
+  }
+  const now = new Date().toISOString();
+  const record: RoleAssignmentRecord = {
+    name: name.toLowerCase(),
+    scope,
+    principalId: principalId.toLowerCase(),
+    principalType,
+    roleDefinitionId: guid,
+    description: typeof properties.description === "string" ? properties.description : null,
+    condition: typeof properties.condition === "string" ? properties.condition : null,
+    conditionVersion: typeof properties.conditionVersion === "string" ? properties.conditionVersion : null,
+    createdOn: existing?.createdOn ?? now,
+    updatedOn: now,
+    createdBy: existing?.createdBy ?? caller.objectId,
+    updatedBy: caller.objectId,
+  };
+  // The duplicate check above answers early; this one decides, atomically, under concurrency.
+  const outcome = await store.insertUnique(record);
+  if (!outcome.inserted) throw AuthorizationErrors.roleAssignmentExists(outcome.existingName);
+  return { status: existing ? 200 : 201, record };
+}
+
+/** Reads one role assignment at `scope` (deployments' reference()), or null. */
+export async function readRoleAssignment(env: ArmEnv, caller: Caller, scope: string, name: string): Promise<Record<string, unknown> | null> {
+  await authorize(env, caller, "Microsoft.Authorization/roleAssignments/read", scope);
+  const record = await authorizationStore(env).get(name);
+  if (!record || record.scope.toLowerCase() !== scope.toLowerCase()) return null;
+  return assignmentView(env, scope, record);
 }
 
 /** atScope(), principalId eq '…', assignedTo('…') and their `and` combination. */

@@ -6,6 +6,7 @@ import { stubOf } from "../../../../../shared/durable";
 import { requireApiVersion } from "../../api-versions";
 import { armJson, methodNotAllowed, requireSubscription, subscriptionIndex, type ArmRequest } from "../../arm-request";
 import { authorize } from "../../authorization";
+import type { Caller } from "../../authentication";
 import type { ArmEnv } from "../../env";
 import { readJsonObject, normalizeLocation, validateTags, isObject } from "../../request-body";
 import { resolveResourceId } from "../../resource-operations";
@@ -48,34 +49,8 @@ export async function handleResourceGroups(req: ArmRequest): Promise<Response | 
       return armJson(group);
     }
     case "PUT": {
-      if (!NAME.test(name) || name.endsWith(".")) throw ArmErrors.resourceGroupNameInvalid(name);
-      await authorize(req.env, req.caller, WRITE, id);
-      const body = await readJsonObject(req.raw);
-      if (typeof body.location !== "string" || !body.location.trim()) throw ArmErrors.locationRequired();
-      const location = normalizeLocation(body.location);
-      const tags = body.tags === undefined ? undefined : validateTags(body.tags);
-      const existing = await object.read();
-      if (existing && existing.location !== location) {
-        throw ArmErrors.conflict(
-          "InvalidResourceGroupLocation",
-          `Invalid resource group location '${location}'. The Resource group already exists in location '${existing.location}'.`,
-        );
-      }
-      if (existing && (existing.properties as { provisioningState?: string }).provisioningState === "Deleting") {
-        await requireWritableResourceGroup(req.env, subscriptionId, name);
-      }
-      const group: ArmDocument = {
-        id: (existing?.id as string) ?? id,
-        name: (existing?.name as string) ?? name,
-        type: RESOURCE_GROUP_TYPE,
-        location,
-        ...(tags !== undefined ? { tags } : existing?.tags ? { tags: existing.tags } : {}),
-        ...(typeof body.managedBy === "string" ? { managedBy: body.managedBy } : {}),
-        properties: { provisioningState: "Succeeded" },
-      };
-      await object.write(group);
-      await subscriptionIndex(req.env).upsert({ id: group.id, type: RESOURCE_GROUP_TYPE, resourceGroup: group.name });
-      return armJson(group, existing ? 200 : 201);
+      const result = await putResourceGroup(req.env, req.caller, subscriptionId, name, () => readJsonObject(req.raw));
+      return armJson(result.body, result.status);
     }
     case "PATCH": {
       await authorize(req.env, req.caller, WRITE, id);
@@ -124,6 +99,46 @@ async function deleteResourceGroup(req: ArmRequest, subscriptionId: string, grou
   }
   await index.remove(group.id);
   await object.erase();
+}
+
+/** PUT of a resource group, for its route and for deployments at subscription scope. */
+export async function putResourceGroup(
+  env: ArmEnv,
+  caller: Caller,
+  subscriptionId: string,
+  name: string,
+  body: Record<string, unknown> | (() => Promise<Record<string, unknown>>),
+): Promise<{ status: number; body: ArmDocument }> {
+  if (!NAME.test(name) || name.endsWith(".")) throw ArmErrors.resourceGroupNameInvalid(name);
+  const id = resourceGroupId(subscriptionId, name);
+  await authorize(env, caller, WRITE, id);
+  const content = typeof body === "function" ? await body() : body;
+  if (typeof content.location !== "string" || !content.location.trim()) throw ArmErrors.locationRequired();
+  const location = normalizeLocation(content.location);
+  const tags = content.tags === undefined ? undefined : validateTags(content.tags);
+  const object = resourceGroupObject(env, subscriptionId, name);
+  const existing = await object.read();
+  if (existing && existing.location !== location) {
+    throw ArmErrors.conflict(
+      "InvalidResourceGroupLocation",
+      `Invalid resource group location '${location}'. The Resource group already exists in location '${existing.location}'.`,
+    );
+  }
+  if (existing && (existing.properties as { provisioningState?: string }).provisioningState === "Deleting") {
+    await requireWritableResourceGroup(env, subscriptionId, name);
+  }
+  const group: ArmDocument = {
+    id: (existing?.id as string) ?? id,
+    name: (existing?.name as string) ?? name,
+    type: RESOURCE_GROUP_TYPE,
+    location,
+    ...(tags !== undefined ? { tags } : existing?.tags ? { tags: existing.tags } : {}),
+    ...(typeof content.managedBy === "string" ? { managedBy: content.managedBy } : {}),
+    properties: { provisioningState: "Succeeded" },
+  };
+  await object.write(group);
+  await subscriptionIndex(env).upsert({ id: group.id, type: RESOURCE_GROUP_TYPE, resourceGroup: group.name });
+  return { status: existing ? 200 : 201, body: group };
 }
 
 /** For env-only callers (the deployments engine): the group's document, if it exists. */

@@ -350,8 +350,9 @@ class Engine {
       } else if (Array.isArray(v)) {
         for (let i = v.length - 1; i >= 0; i--) stack.push(v[i]);
       } else if (isObject(v)) {
-        const values = Object.values(v);
-        for (let i = values.length - 1; i >= 0; i--) stack.push(values[i]);
+        // Property names may be expressions too (userAssignedIdentities keyed by resourceId(…)).
+        const entries = Object.entries(v);
+        for (let i = entries.length - 1; i >= 0; i--) stack.push(entries[i]![1], entries[i]![0]);
       }
     }
   }
@@ -716,7 +717,7 @@ class Engine {
         const isPropertyCopy = Array.isArray(copies) && copies.length > 0 && copies.every((c) => isObject(c) && findKey(c, "input") !== undefined);
         for (const [k, v] of Object.entries(value)) {
           if (isPropertyCopy && k === copyKey) continue;
-          out[k] = await this.evalValue(v, ctx, depth + 1);
+          out[await this.evalKey(k, ctx)] = await this.evalValue(v, ctx, depth + 1);
         }
         if (isPropertyCopy) {
           for (const spec of copies as JsonObject[]) {
@@ -730,6 +731,18 @@ class Engine {
         this.leave(ctx);
       }
     }
+    return value;
+  }
+
+  /**
+   * A property name: ARM evaluates expressions there too, as templates key
+   * `identity.userAssignedIdentities` by `[resourceId(…)]`; the result must be a string.
+   */
+  private async evalKey(key: string, ctx: Ctx): Promise<string> {
+    const c = classify(key);
+    if (c.kind === "literal") return c.value;
+    const value = await this.evalExpr(parseExpression(c.source), ctx);
+    if (typeof value !== "string") throw new ExpressionError(`The property name expression '${key}' must evaluate to a string, not ${typeName(value)}`);
     return value;
   }
 

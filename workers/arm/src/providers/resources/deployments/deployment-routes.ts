@@ -1,0 +1,109 @@
+// Deployments at subscription scope: /subscriptions/{s}/providers/Microsoft.Resources/deployments
+// [/{name}[/validate | /operations[/{id}] | /exportTemplate]]. They create resource groups and
+// role assignments (and anything else by full id); the body needs a location, as in Azure.
+// Resource-group deployments are a registered type (deployment-type.ts).
+import { ArmErrors } from "../../../../../../shared/errors/arm";
+import { subscriptionScope } from "../../../../../../shared/resource-id";
+import { requireApiVersion } from "../../../api-versions";
+import { armJson, methodNotAllowed, requireSubscription, subscriptionIndex, type ArmRequest } from "../../../arm-request";
+import { authorize } from "../../../authorization";
+import { normalizeLocation, readJsonObject } from "../../../request-body";
+import type { ArmDocument, ProviderRoutes } from "../../../resource-types";
+import { RESOURCES_API_VERSIONS } from "../api-versions";
+import { DEPLOYMENT_TYPE, deploymentRequest, prepare, runDeployment, type DeploymentTarget } from "./deployment-engine";
+import { deploymentStore } from "./deployment-store";
+import { validateDeploymentName, validation } from "./deployment-type";
+
+const ACTIONS = {
+  read: "Microsoft.Resources/deployments/read",
+  write: "Microsoft.Resources/deployments/write",
+  delete: "Microsoft.Resources/deployments/delete",
+  validate: "Microsoft.Resources/deployments/validate/action",
+};
+
+export const deploymentRoutes: ProviderRoutes = {
+  namespace: "Microsoft.Resources",
+  async routes(req: ArmRequest): Promise<Response | null> {
+    const { path } = req;
+    if (path.types[0]?.toLowerCase() !== "deployments" || path.resourceGroup || !path.subscriptionId) return null;
+    if (path.scope.toLowerCase() !== `/subscriptions/${path.subscriptionId}`.toLowerCase()) return null;
+    const subscriptionId = requireSubscription(req.env, path.subscriptionId);
+    requireApiVersion(req.query, DEPLOYMENT_TYPE, RESOURCES_API_VERSIONS);
+    const scope = subscriptionScope(subscriptionId);
+    const name = path.names[0];
+    if (name === undefined) {
+      if (path.types.length !== 1) return null;
+      if (req.method !== "GET") methodNotAllowed(req.method);
+      await authorize(req.env, req.caller, ACTIONS.read, scope);
+      const entries = (await subscriptionIndex(req.env).list(DEPLOYMENT_TYPE, "")).filter((e) => e.resourceGroup === "");
+      const docs = await Promise.all(entries.map((e) => deploymentStore.read(req.env, e.id)));
+      return armJson({ value: docs.filter((d) => d !== null) });
+    }
+    const id = `${scope}/providers/Microsoft.Resources/deployments/${name}`;
+    const target: DeploymentTarget = { subscriptionId, id, name };
+    const sub = path.types[1]?.toLowerCase();
+
+    if (sub === "validate" && path.types.length === 2) {
+      if (req.method !== "POST") methodNotAllowed(req.method);
+      validateDeploymentName(name);
+      await authorize(req.env, req.caller, ACTIONS.validate, id);
+      const request = deploymentRequest(await readJsonObject(req.raw), true);
+      const prepared = await prepare(req.env, target, request.template, request.parameters);
+      return armJson(validation(id, name, request.mode, prepared.parameters, prepared.resources.filter((r) => r.condition).map((r) => r.id)));
+    }
+    if (sub === "operations") {
+      if (req.method !== "GET") methodNotAllowed(req.method);
+      await authorize(req.env, req.caller, "Microsoft.Resources/deployments/operations/read", id);
+      if (!(await deploymentStore.read(req.env, id))) throw notFound(name);
+      const ops = await deploymentStore.operations(req.env, id);
+      const opId = path.names[1];
+      if (opId === undefined) return armJson({ value: ops });
+      const op = ops.find((o) => o.operationId.toLowerCase() === opId.toLowerCase());
+      if (!op) throw ArmErrors.resourceNotFound(`${DEPLOYMENT_TYPE}/${name}/operations`, opId, "");
+      return armJson(op);
+    }
+    if (sub === "exporttemplate" && path.types.length === 2) {
+      if (req.method !== "POST") methodNotAllowed(req.method);
+      await authorize(req.env, req.caller, "Microsoft.Resources/deployments/exportTemplate/action", id);
+      if (!(await deploymentStore.read(req.env, id))) throw notFound(name);
+      return armJson({ template: await deploymentStore.template(req.env, id) });
+    }
+    if (path.types.length !== 1) return null;
+
+    switch (req.method) {
+      case "GET": {
+        await authorize(req.env, req.caller, ACTIONS.read, id);
+        const doc = await deploymentStore.read(req.env, id);
+        if (!doc) throw notFound(name);
+        return armJson(doc);
+      }
+      case "PUT": {
+        validateDeploymentName(name);
+        await authorize(req.env, req.caller, ACTIONS.write, id);
+        const body = await readJsonObject(req.raw);
+        const request = deploymentRequest(body, true);
+        const existing = await deploymentStore.read(req.env, id);
+        const run = await runDeployment(req.env, req.caller, target, request, {
+          location: normalizeLocation(String(body.location)),
+          ...(body.tags && typeof body.tags === "object" ? { tags: body.tags as Record<string, string> } : {}),
+        });
+        await deploymentStore.save(req.env, run.document as ArmDocument, run.operations, request.template);
+        await subscriptionIndex(req.env).upsert({ id, type: DEPLOYMENT_TYPE, resourceGroup: "" });
+        return armJson(run.document, existing ? 200 : 201);
+      }
+      case "DELETE": {
+        await authorize(req.env, req.caller, ACTIONS.delete, id);
+        if (!(await deploymentStore.read(req.env, id))) return new Response(null, { status: 204 });
+        await deploymentStore.erase(req.env, id);
+        await subscriptionIndex(req.env).remove(id);
+        return new Response(null, { status: 200 });
+      }
+      default:
+        return methodNotAllowed(req.method);
+    }
+  },
+};
+
+function notFound(name: string) {
+  return ArmErrors.deploymentNotFound(name);
+}
