@@ -1,6 +1,7 @@
 // Reading request bodies the way Resource Manager does: malformed JSON and wrong shapes are the
 // caller's mistake (400 InvalidRequestContent), never a 500.
 import { ArmErrors } from "../../../shared/errors/arm";
+import { toStrictJson } from "./lenient-json";
 
 export function isObject(value: unknown): value is Record<string, any> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
@@ -13,7 +14,14 @@ export async function readJsonObject(request: Request): Promise<Record<string, u
   try {
     parsed = JSON.parse(text);
   } catch (err) {
-    throw ArmErrors.invalidRequestContent(err instanceof Error ? err.message : "malformed JSON");
+    // What ARM's own parser also takes (comments, bare property names, trailing commas; see lenient-json.ts).
+    const strict = toStrictJson(text);
+    try {
+      if (strict === null) throw err;
+      parsed = JSON.parse(strict);
+    } catch {
+      throw ArmErrors.invalidRequestContent(err instanceof Error ? err.message : "malformed JSON");
+    }
   }
   if (!isObject(parsed)) throw ArmErrors.invalidRequestContent("The request body must be a JSON object.");
   return parsed;

@@ -11,19 +11,7 @@ import { authorize } from "../../authorization";
 import { normalizeLocation } from "../../request-body";
 import type { ProviderRoutes } from "../../resource-types";
 import { COMPUTE_API_VERSIONS } from "./api-versions";
-import catalog from "./images.json";
-
-interface CatalogImage {
-  publisher: string;
-  offer: string;
-  sku: string;
-  os: string;
-  hyperVGeneration: string;
-  securityType?: string;
-  versions: string[];
-}
-
-const IMAGES: CatalogImage[] = catalog.images;
+import { IMAGES, IMAGE_ALIASES, type CatalogImage } from "./image-catalog";
 const READ = "Microsoft.Compute/locations/publishers/artifacttypes/offers/skus/versions/read";
 const CATALOG_TYPE = "Microsoft.Compute/locations/publishers";
 
@@ -35,7 +23,7 @@ export function vmImageAliasDocument() {
     parameters: {},
     variables: {},
     resources: [],
-    outputs: { aliases: { type: "Object", value: catalog.aliases } },
+    outputs: { aliases: { type: "Object", value: IMAGE_ALIASES } },
   };
 }
 

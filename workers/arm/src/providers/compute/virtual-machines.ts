@@ -1,6 +1,7 @@
 // Microsoft.Compute/virtualMachines documents: what a PUT or PATCH body becomes, what clients read
 // back (vmId, provisioningState, the profiles, never the admin password), and what the VM's IMDS
 // serves about it.
+import { catalogOsType } from "./image-catalog";
 import { ArmErrors } from "../../../../../shared/errors/arm";
 import type { InstanceCompute } from "../../../../../shared/rpc";
 import { parseIdentityType, type IdentityKinds } from "../../identity-property";
@@ -210,7 +211,8 @@ function sanitizeProperties(input: Record<string, unknown>): Record<string, unkn
   }
   const storage = isObject(properties.storageProfile) ? properties.storageProfile : {};
   const osDisk = isObject(storage.osDisk) ? storage.osDisk : {};
-  osDisk.osType ??= os && isObject(os.windowsConfiguration) ? "Windows" : "Linux";
+  // Azure takes the OS type from the image; a body without a known image falls back to its osProfile.
+  osDisk.osType ??= catalogOsType(storage.imageReference) ?? (os && isObject(os.windowsConfiguration) ? "Windows" : "Linux");
   storage.osDisk = osDisk;
   storage.dataDisks ??= [];
   properties.storageProfile = storage;

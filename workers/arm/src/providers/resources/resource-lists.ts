@@ -16,12 +16,14 @@ export async function listAllResources(req: ArmRequest, subscriptionId: string, 
   const scope = resourceGroup ? resourceGroupId(subscriptionId, resourceGroup) : subscriptionScope(subscriptionId);
   await authorize(req.env, req.caller, resourceGroup ? "Microsoft.Resources/subscriptions/resourceGroups/resources/read" : "Microsoft.Resources/subscriptions/resources/read", scope);
   if (resourceGroup) await requireResourceGroup(req.env, subscriptionId, resourceGroup);
-  const filter = typeFilter(req.query.get("$filter"));
-  const entries = resourceGroup ? await subscriptionIndex(req.env).inGroup(resourceGroup) : await subscriptionIndex(req.env).all();
+  const filter = resourceFilter(req.query.get("$filter"));
+  const group = resourceGroup ?? filter.resourceGroup;
+  const entries = group ? await subscriptionIndex(req.env).inGroup(group) : await subscriptionIndex(req.env).all();
   const docs = await Promise.all(
     entries
       .filter((e) => !e.type.toLowerCase().startsWith("microsoft.resources/"))
-      .filter((e) => !filter || e.type.toLowerCase() === filter)
+      .filter((e) => !filter.resourceType || e.type.toLowerCase() === filter.resourceType)
+      .filter((e) => !filter.name || e.id.split("/").pop()!.toLowerCase() === filter.name)
       .map(async (e) => {
         const resolved = resolveResourceId(e.id);
         return resolved ? resolved.record.read(req.env, resolved.address) : null;
@@ -38,10 +40,23 @@ function generic(doc: ArmDocument): Record<string, unknown> {
   return out;
 }
 
-/** `resourceType eq '…'` (`az resource list --resource-type`); other filters are refused, never ignored. */
-function typeFilter(filter: string | null): string | null {
-  if (!filter) return null;
-  const match = /^\s*resourceType\s+eq\s+'([^']+)'\s*$/i.exec(filter);
-  if (!match) throw ArmErrors.invalidParameter(`The $filter '${filter}' is not supported. Supported: resourceType eq '<type>'.`, "InvalidFilterInQueryString");
-  return match[1]!.toLowerCase();
+/**
+ * `resourceType eq '…'`, `resourceGroup eq '…'` and `name eq '…'`, alone or joined by `and`
+ * (`az resource list -g RG --resource-type T`); other filters are refused, never ignored.
+ */
+function resourceFilter(filter: string | null): { resourceType?: string; resourceGroup?: string; name?: string } {
+  if (!filter) return {};
+  const result: { resourceType?: string; resourceGroup?: string; name?: string } = {};
+  for (const clause of filter.split(/\s+and\s+/i)) {
+    const match = /^\s*(resourceType|resourceGroup|name)\s+eq\s+'([^']+)'\s*$/i.exec(clause);
+    if (!match) {
+      throw ArmErrors.invalidParameter(
+        `The $filter '${filter}' is not supported. Supported: resourceType eq '…', resourceGroup eq '…', name eq '…', joined by 'and'.`,
+        "InvalidFilterInQueryString",
+      );
+    }
+    const key = match[1]!.toLowerCase() === "resourcetype" ? "resourceType" : match[1]!.toLowerCase() === "resourcegroup" ? "resourceGroup" : "name";
+    result[key] = match[2]!.toLowerCase();
+  }
+  return result;
 }
