@@ -59,11 +59,13 @@ describe("az vm create", () => {
     expect((await imdsToken(both.id)).oid).toBe(both.identity.systemAssignedIdentity);
   });
 
-  test("a Windows alias with --admin-password (the seed's lower-case win2016datacenter): the password is never stored or echoed", async () => {
-    const password = "Seed-Passw0rd!2016";
+  test("the seed's command verbatim (win2016datacenter, --generate-ssh-keys, --admin-password): the password is never stored or echoed", async () => {
+    const password = "myPassword12";
     const vm = await az.az([
-      "vm", "create", "-g", RG, "-n", "winVM", "--image", "win2016datacenter", "--admin-username", "azureuser", "--admin-password", password, "--assign-identity",
+      "vm", "create", "--resource-group", RG, "--name", "winVM", "--image", "win2016datacenter", "--generate-ssh-keys", "--assign-identity",
+      "--admin-username", "azureuser", "--admin-password", password,
     ]);
+    expect(vm.identity.systemAssignedIdentity).toMatch(/^[0-9a-f-]{36}$/);
     expect(vm.powerState).toBe("VM running");
     const shown = await az.run(["az", "vm", "show", "-g", RG, "-n", "winVM", "-o", "json"]);
     expect(shown.stdout).not.toContain(password);
@@ -72,6 +74,18 @@ describe("az vm create", () => {
     expect(JSON.stringify(deployments)).not.toContain(password);
     const windows = deployments.find((d: any) => JSON.stringify(d.properties.parameters ?? {}).includes("adminPassword"));
     expect(windows.properties.parameters.adminPassword).toEqual({ type: "SecureString" });
+  });
+
+  test("the seed's user-assigned command verbatim, with its retired UbuntuLTS alias (served by the emulator's alias document)", async () => {
+    const identity = await az.az(["identity", "show", "-g", RG, "-n", "vmc-id"]);
+    const vm = await az.az([
+      "vm", "create", "--resource-group", RG, "--name", "ltsVM", "--image", "UbuntuLTS", "--admin-username", "azureuser",
+      "--admin-password", "myPassword12!", "--assign-identity", "vmc-id",
+    ]);
+    expect(Object.keys(vm.identity.userAssignedIdentities).map((k) => k.toLowerCase())).toEqual([identity.id.toLowerCase()]);
+    const shown = await az.az(["vm", "show", "-g", RG, "-n", "ltsVM"]);
+    expect(shown.storageProfile.imageReference).toMatchObject({ publisher: "Canonical", offer: "UbuntuServer", sku: "18.04-LTS" });
+    await az.az(["vm", "delete", "-g", RG, "-n", "ltsVM", "--yes"]);
   });
 
   test("an unknown image is refused as az reports it, and nothing is created", async () => {
