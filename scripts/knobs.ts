@@ -37,6 +37,8 @@ export const KNOBS: Knob[] = [
     check: (v) => (/^\d+$/.test(v) && Number(v) >= 60 && Number(v) <= 86400 * 7 ? null : `'${v}' is not a whole number of seconds between 60 and 604800`),
   },
   { name: "MIE_RBAC_ENFORCEMENT", default: "on", help: "off: allow everything and log what would have been denied", check: oneOf("on", "off") },
+  { name: "MIE_LOG", default: "info", help: "worker log: off, info (a line per request, token issued, denial), debug (also query strings, request ids)", check: oneOf("off", "info", "debug") },
+  { name: "MIE_IMDS_THROTTLING", default: "off", help: "on: IMDS answers 429 past Azure's per-VM limits (20 requests/s, 5 at once)", check: oneOf("on", "off") },
   {
     name: "MIE_VAULT_DNS_SUFFIX",
     default: "vault.localhost",

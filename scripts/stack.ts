@@ -155,6 +155,10 @@ export interface StackOptions {
   adminClientSecret: string;
   tokenLifetimeSeconds?: string;
   rbacEnforcement?: string;
+  /** off | info | debug: what the workers print through `log` (knob MIE_LOG; default info). */
+  logLevel?: string;
+  /** "on": IMDS answers 429 past Azure's per-VM limits (knob MIE_IMDS_THROTTLING; default off). */
+  imdsThrottling?: string;
   /** Vaults also answer at {name}.{suffix} (default: the top-level wrangler.toml's VAULT_DNS_SUFFIX). */
   vaultDnsSuffix?: string;
   log?: (line: string) => void;
@@ -199,6 +203,8 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv = process.env): StackOptio
     adminClientSecret: env.MIE_ADMIN_CLIENT_SECRET ?? DEFAULTS.adminClientSecret,
     tokenLifetimeSeconds: env.MIE_TOKEN_LIFETIME_SECONDS,
     rbacEnforcement: env.MIE_RBAC_ENFORCEMENT,
+    logLevel: env.MIE_LOG,
+    imdsThrottling: env.MIE_IMDS_THROTTLING,
     vaultDnsSuffix: env.MIE_VAULT_DNS_SUFFIX,
   };
 }
@@ -280,6 +286,8 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     ADMIN_CLIENT_ID: options.adminClientId,
     TOKEN_LIFETIME_SECONDS: options.tokenLifetimeSeconds,
     RBAC_ENFORCEMENT: options.rbacEnforcement,
+    LOG: options.logLevel?.toLowerCase(),
+    IMDS_THROTTLING: options.imdsThrottling?.toLowerCase(),
     VAULT_DNS_SUFFIX: vaultDnsSuffix,
   };
 
@@ -317,7 +325,10 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     port: 0,
     durableObjectsPersist: join(options.dataDir, "durable-objects"),
     handleRuntimeStdio(stdout: NodeJS.ReadableStream, stderr: NodeJS.ReadableStream) {
-      stdout.on("data", (d: Buffer) => log(d.toString().trimEnd()));
+      // One call of `log` per line: the runtime writes several lines in one chunk under load.
+      stdout.on("data", (d: Buffer) => {
+        for (const line of d.toString().split("\n")) if (line.trim()) log(line.trimEnd());
+      });
       stderr.on("data", (d: Buffer) => {
         const text = d.toString().trimEnd();
         if (text && !/Request\.cf|cf\.json/i.test(text)) log(text);

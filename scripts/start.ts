@@ -54,6 +54,8 @@ Managed Identity Emulator is ready (${Date.now() - started} ms)
   export NODE_EXTRA_CA_CERTS=${e.caCertificate}
   Facts for scripts: ${options.dataDir}/endpoints.json
   Health: GET {any endpoint}/emulator/health
+  Control (admin token): POST {arm}/emulator/reset, GET|POST {arm}/emulator/clock, {arm}/emulator/faults
+  Log: ${process.env.MIE_LOG ?? "info"} (MIE_LOG=off|info|debug)
 `);
 
 let stopping = false;

@@ -6,6 +6,7 @@
 // issuer, audience, caller.
 import { compactVerify, decodeJwt, decodeProtectedHeader, importJWK } from "jose";
 import type { PublicJwk } from "./rpc";
+import { emulatorNowSeconds } from "./emulator-clock";
 
 const KEY_CACHE_MS = 10 * 60_000;
 /** A token naming a kid we do not know triggers a refresh, but not more often than this. */
@@ -112,7 +113,8 @@ export async function verifyAccessToken(
     return reject({ reason: "signature" });
   }
 
-  const now = Math.floor(Date.now() / 1000);
+  // The emulator clock (shared/emulator-clock.ts): POST {arm}/emulator/clock expires tokens.
+  const now = emulatorNowSeconds();
   if (typeof payload.exp !== "number") return reject({ reason: "noExpiry" });
   // Expired at `exp` exactly, no grace: expiry tests stay deterministic (README, differences).
   if (payload.exp <= now) return reject({ reason: "expired", expiry: new Date(payload.exp * 1000), now: new Date(now * 1000) });

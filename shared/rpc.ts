@@ -289,3 +289,26 @@ export interface VaultAdminRpc {
   /** Deletes the vault and all its data (secrets, versions, deleted secrets); idempotent. */
   removeVault(name: string): Promise<void>;
 }
+
+/**
+ * Operating the emulator (contract: "Operating the emulator"): what Resource Manager's control API
+ * asks of every other worker over the existing bindings (and of Graph over its own).
+ */
+export interface EmulatorControlRpc {
+  /** Applies and persists the emulator clock's offset (seconds; never moves it back). */
+  setClockOffset(offsetSeconds: number): Promise<void>;
+  /** POST {arm}/emulator/reset: forgets everything but what was seeded (tenant, admin, keys). */
+  resetState(): Promise<void>;
+}
+
+/** The authority's side: Graph, which keeps no state, reads the clock from it. */
+export interface DirectoryControlRpc extends EmulatorControlRpc {
+  clockOffset(): Promise<number>;
+}
+
+/** IMDS's side: the faults injected into its token requests live where they are applied. */
+export interface ImdsControlRpc extends EmulatorControlRpc {
+  putFault(definition: import("./faults").FaultDefinition): Promise<import("./faults").ActiveFault>;
+  listFaults(): Promise<import("./faults").ActiveFault[]>;
+  deleteFault(name: string): Promise<boolean>;
+}

@@ -93,6 +93,11 @@ export class TestEmulator {
     return t.token;
   }
 
+  /** Drops the cached admin token: after POST /emulator/clock moves the clock past its expiry. */
+  forgetAdminToken(): void {
+    this.adminTokenCache = null;
+  }
+
   get subscriptionPath(): string {
     return `/subscriptions/${this.endpoints.subscriptionId}`;
   }

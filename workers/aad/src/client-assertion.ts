@@ -5,6 +5,7 @@
 import { compactVerify, decodeProtectedHeader, importX509 } from "jose";
 import { certificatePem } from "../../../shared/certificates";
 import { AadErrors } from "../../../shared/errors/aad";
+import { emulatorNow } from "../../../shared/emulator-clock";
 import type { KeyCredential, ServicePrincipalRecord } from "./service-principal";
 
 const CLOCK_SKEW_SECONDS = 300;
@@ -31,7 +32,7 @@ export async function verifyClientAssertion(
   if (alg !== "RS256" && alg !== "PS256") throw AadErrors.assertionUnsupportedAlgorithm(alg);
   const x5t = typeof header.x5t === "string" ? header.x5t : undefined;
   const x5tS256 = typeof header["x5t#S256"] === "string" ? (header["x5t#S256"] as string) : undefined;
-  const now = Date.now();
+  const now = emulatorNow();
   const usable = (k: KeyCredential) =>
     ((x5tS256 && k.x5tS256 === x5tS256) || (x5t && k.x5t === x5t)) &&
     Date.parse(k.notBefore) - CLOCK_SKEW_SECONDS * 1000 <= now &&

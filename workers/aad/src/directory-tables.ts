@@ -178,6 +178,32 @@ export class DirectoryTables {
     return [...this.storage.kv.list<string>({ prefix: "app:" })].map(([key, objectId]) => ({ appId: key.slice(4), objectId }));
   }
 
+  /**
+   * POST {arm}/emulator/reset: every principal but `keepObjectId` leaves the listing and gives up
+   * its appId claim, and every application is deleted, in one transaction. Answers the object ids
+   * that left, whose own objects the caller then erases.
+   */
+  resetExcept(keepObjectId: string): string[] {
+    return this.storage.transactionSync(() => {
+      const keep = keepObjectId.toLowerCase();
+      const gone = new Set(
+        this.sql
+          .exec<{ id: string }>("SELECT id FROM service_principals WHERE id != ?", keep)
+          .toArray()
+          .map((r) => r.id),
+      );
+      for (const { appId, objectId } of this.claims()) {
+        if (objectId === keep) continue;
+        gone.add(objectId);
+        this.storage.kv.delete(appKey(appId));
+      }
+      this.sql.exec("DELETE FROM service_principal_names WHERE id != ?", keep);
+      this.sql.exec("DELETE FROM service_principals WHERE id != ?", keep);
+      this.sql.exec("DELETE FROM applications");
+      return [...gone];
+    });
+  }
+
   // ── applications ───────────────────────────────────────────────────────────────────────────
 
   insertApplication(record: ApplicationRecord): void {

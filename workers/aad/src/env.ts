@@ -2,6 +2,8 @@
 export interface AadEnv {
   TENANTS: DurableObjectNamespace;
   PRINCIPALS: DurableObjectNamespace;
+  /** Operating state (shared/emulator-state.ts): the emulator clock's offset. */
+  EMULATOR: DurableObjectNamespace;
   TENANT_ID: string;
   ADMIN_CLIENT_ID: string;
   ADMIN_CLIENT_SECRET?: string;
@@ -17,4 +19,6 @@ export interface AadEnv {
   /** The Key Vault data plane and its DNS suffix: https://{keyVaultDns} is a resource too. */
   VAULT_URL?: string;
   VAULT_DNS_SUFFIX?: string;
+  /** off | info | debug (knob MIE_LOG, shared/request-log.ts). */
+  LOG?: string;
 }

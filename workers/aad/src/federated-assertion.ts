@@ -3,6 +3,7 @@
 // The signature is checked against the issuer's own OIDC discovery and JWKS, as Azure AD does.
 import { compactVerify, createLocalJWKSet, decodeJwt, type JSONWebKeySet } from "jose";
 import { AadErrors, FederationErrors } from "../../../shared/errors/aad";
+import { emulatorNowSeconds } from "../../../shared/emulator-clock";
 import type { FederatedCredential } from "../../../shared/rpc";
 
 const JWKS_CACHE_MS = 60_000;
@@ -65,7 +66,7 @@ export async function verifyFederatedAssertion(
     if (err instanceof Error && "aadsts" in err) throw err;
     throw FederationErrors.badSignature(issuer);
   }
-  const now = Math.floor(Date.now() / 1000);
+  const now = emulatorNowSeconds();
   const exp = typeof claims.exp === "number" ? claims.exp : undefined;
   const nbf = typeof claims.nbf === "number" ? claims.nbf : undefined;
   if (exp === undefined || now > exp + CLOCK_SKEW_SECONDS || (nbf !== undefined && now + CLOCK_SKEW_SECONDS < nbf)) {

@@ -27,6 +27,7 @@ import { directoryServicePrincipalView } from "./directory-views";
 import type { AadEnv } from "./env";
 import { prepareKeyCredentials, type PreparedKeyCredential } from "./key-credentials";
 import { issuePasswordCredential } from "./password-credentials";
+import { syncAadClock } from "./operating";
 import type { ServicePrincipalObject, ServicePrincipalRecord } from "./service-principal";
 import type { TenantAuthority } from "./tenant-authority";
 import { knownTenant } from "./token-endpoint";
@@ -124,6 +125,7 @@ export abstract class GraphDirectoryEntrypoint extends WorkerEntrypoint<AadEnv> 
     const record = await this.principalRecord(tenantId, objectId);
     if (!record) return refuse("notFound");
     if (record.servicePrincipalType === "ManagedIdentity") return refuse("managedIdentity");
+    await syncAadClock(this.env);
     const issued = await issuePasswordCredential(input);
     if (!issued.ok) return issued;
     const result = await this.principalObject(record.id).changePasswordCredentials({ add: issued.value.stored });
@@ -193,6 +195,7 @@ export abstract class GraphDirectoryEntrypoint extends WorkerEntrypoint<AadEnv> 
     input: PasswordCredentialInput,
   ): Promise<DirectoryOutcome<NewPasswordCredential>> {
     if (!isGuid(objectId)) return refuse("notFound");
+    await syncAadClock(this.env);
     const issued = await issuePasswordCredential(input);
     if (!issued.ok) return issued;
     const added = await this.tenantAuthority(tenantId).addApplicationPassword(objectId, issued.value.stored);

@@ -7,6 +7,7 @@ import { AadError } from "../../../shared/errors/aad";
 import { isGuid } from "../../../shared/guid";
 import { publicBase } from "../../../shared/public-url";
 import type {
+  DirectoryControlRpc,
   DirectoryRpc,
   FederatedCredential,
   GraphDirectoryRpc,
@@ -24,9 +25,13 @@ import { stubOf } from "../../../shared/durable";
 import type { ServicePrincipalObject } from "./service-principal";
 import type { TenantAuthority } from "./tenant-authority";
 import { HEALTH_PATH, healthResponse } from "../../../shared/health";
+import { applyClockOffset, clockOffsetSeconds } from "../../../shared/emulator-clock";
+import { requestLog } from "../../../shared/request-log";
+import { emulatorState, syncAadClock } from "./operating";
 
 export { ServicePrincipalObject } from "./service-principal";
 export { TenantAuthority } from "./tenant-authority";
+export { EmulatorState } from "../../../shared/emulator-state";
 
 const app = new Hono<{ Bindings: AadEnv }>();
 
@@ -36,6 +41,12 @@ app.onError((err, c) => {
   }
   console.error("aad: unexpected error", err);
   return c.json(new AadError(500, "server_error", 90033, "A transient error has occurred. Please try again.").body(), 500);
+});
+
+app.use("*", requestLog("aad"));
+app.use("*", async (c, next) => {
+  await syncAadClock(c.env);
+  await next();
 });
 
 const base = (c: { env: AadEnv; req: { url: string } }) => publicBase(c.env.LOGIN_URL, c.req.url);
@@ -86,6 +97,7 @@ async function tokenRoute(c: Context<{ Bindings: AadEnv }>, version: 1 | 2) {
     base: base(c),
     form,
     authorization: c.req.header("authorization"),
+    request: c.req.raw,
   });
   c.header("Cache-Control", "no-store, no-cache");
   c.header("Pragma", "no-cache");
@@ -109,7 +121,7 @@ export default {
  * Resource Manager's view of the directory (service binding entrypoint "DirectoryService"), and
  * Graph's, inherited from GraphDirectoryEntrypoint.
  */
-export class DirectoryService extends GraphDirectoryEntrypoint implements DirectoryRpc, GraphDirectoryRpc {
+export class DirectoryService extends GraphDirectoryEntrypoint implements DirectoryRpc, GraphDirectoryRpc, DirectoryControlRpc {
   /** HTTP through the binding reaches the same routes as the public endpoint (IMDS uses the token endpoint). */
   override async fetch(request: Request): Promise<Response> {
     return app.fetch(request, this.env, this.ctx);
@@ -180,6 +192,24 @@ export class DirectoryService extends GraphDirectoryEntrypoint implements Direct
 
   async signingKeys(tenantId: string): Promise<PublicJwk[]> {
     return this.tenant(tenantId).publicKeys();
+  }
+
+  // Operating the emulator (Resource Manager's control API, workers/arm/src/control/).
+
+  async setClockOffset(offsetSeconds: number): Promise<void> {
+    applyClockOffset(await emulatorState(this.env).setClockOffset(offsetSeconds));
+  }
+
+  /** For Graph, which keeps no state: the offset as this isolate knows it (re-read when stale). */
+  async clockOffset(): Promise<number> {
+    await syncAadClock(this.env);
+    return clockOffsetSeconds();
+  }
+
+  /** Every principal but the admin, and every application, leave the directory; keys and the admin stay. */
+  async resetState(): Promise<void> {
+    const gone = await this.tenant(this.env.TENANT_ID).resetDirectory();
+    await Promise.all(gone.map((objectId) => this.principal(objectId).delete()));
   }
 }
 

@@ -5,6 +5,7 @@
 import { sha256Hex } from "../../../shared/encoding";
 import type { DirectoryOutcome, NewPasswordCredential, PasswordCredentialInput, PasswordCredentialView } from "../../../shared/rpc";
 import type { PasswordCredential } from "./service-principal";
+import { emulatorNow } from "../../../shared/emulator-clock";
 
 /** Graph's default lifetime of a secret when the request names no endDateTime. */
 const DEFAULT_LIFETIME_MS = 2 * 365 * 24 * 3600_000;
@@ -31,7 +32,7 @@ export async function issuePasswordCredential(
   if (displayName !== null && (typeof displayName !== "string" || displayName.length > DISPLAY_NAME_MAX)) {
     return invalid(`Invalid value specified for property 'displayName' of resource 'PasswordCredential'.`);
   }
-  const start = input.startDateTime === undefined ? Date.now() : Date.parse(input.startDateTime);
+  const start = input.startDateTime === undefined ? emulatorNow() : Date.parse(input.startDateTime);
   if (Number.isNaN(start)) return invalid("Invalid value specified for property 'startDateTime' of resource 'PasswordCredential'.");
   const end = input.endDateTime === undefined ? start + DEFAULT_LIFETIME_MS : Date.parse(input.endDateTime);
   if (Number.isNaN(end) || end <= start) {

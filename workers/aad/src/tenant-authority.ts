@@ -219,6 +219,11 @@ export class TenantAuthority extends DurableObject<AadEnv> {
   removeApplication(id: string): { appId: string; principalId: string | null } | null {
     return this.directory.removeApplication(id);
   }
+
+  /** POST {arm}/emulator/reset: the directory as seeded (see DirectoryTables.resetExcept); keys stay. */
+  async resetDirectory(): Promise<string[]> {
+    return this.directory.resetExcept(await adminObjectId(this.env.TENANT_ID.toLowerCase(), this.env.ADMIN_CLIENT_ID.toLowerCase()));
+  }
 }
 
 async function generateSigningKey(): Promise<SigningKey> {

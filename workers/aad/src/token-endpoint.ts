@@ -4,6 +4,8 @@
 import { base64Decode, sha256Hex, timingSafeEqual } from "../../../shared/encoding";
 import { AadErrors } from "../../../shared/errors/aad";
 import { isGuid } from "../../../shared/guid";
+import { emulatorNow } from "../../../shared/emulator-clock";
+import { logEnabled, logLine, noteCaller } from "../../../shared/request-log";
 import { verifyClientAssertion } from "./client-assertion";
 import { assertionIssuer, verifyFederatedAssertion } from "./federated-assertion";
 import type { AadEnv } from "./env";
@@ -26,6 +28,8 @@ export interface TokenEndpointContext {
   base: string;
   form: URLSearchParams;
   authorization: string | undefined;
+  /** The HTTP request, for its log line's caller (shared/request-log.ts). */
+  request?: Request;
 }
 
 export function knownTenant(env: AadEnv, tenant: string): string {
@@ -57,10 +61,12 @@ export async function handleTokenRequest(ctx: TokenEndpointContext): Promise<Rec
     ? await stubOf<ServicePrincipalObject>(env.PRINCIPALS, objectId).get()
     : null;
   if (!principal || !principal.accountEnabled) throw AadErrors.applicationNotFound(clientId, tenantId);
+  if (ctx.request) noteCaller(ctx.request, { objectId: principal.id, appId: principal.appId, name: principal.displayName });
 
   const secret = form.get("client_secret") ?? basic?.secret;
   const assertion = form.get("client_assertion");
   let appidacr: "1" | "2";
+  let via: "imds" | "certificate" | "federation" | "secret";
   let extraClaims: Record<string, string> = {};
   if (assertion) {
     const assertionType = form.get("client_assertion_type");
@@ -83,10 +89,13 @@ export async function handleTokenRequest(ctx: TokenEndpointContext): Promise<Rec
             : {}),
         });
     appidacr = "2";
+    // Only IMDS holds a managed identity's certificate.
+    via = federated ? "federation" : principal.servicePrincipalType === "ManagedIdentity" ? "imds" : "certificate";
     extraClaims = managedIdentityClaims(principal, federated ? {} : claims);
   } else if (secret !== undefined && secret !== null) {
     await verifySecret(principal, secret, () => tenant.applicationPasswordCredentials(principal.appId));
     appidacr = "1";
+    via = "secret";
   } else {
     throw AadErrors.missingCredential();
   }
@@ -105,6 +114,10 @@ export async function handleTokenRequest(ctx: TokenEndpointContext): Promise<Rec
     extraClaims,
   });
   const expiresIn = issued.expiresOn - issued.issuedAt;
+  if (logEnabled(env)) {
+    const debug = logEnabled(env, "debug") ? ` exp=${new Date(issued.expiresOn * 1000).toISOString()} v${ctx.version}` : "";
+    logLine(env, "aad", `token issued principal=${principal.id} ${JSON.stringify(principal.displayName)} app=${principal.appId} audience=${audience} via=${via}${debug}`);
+  }
   if (ctx.version === 2) {
     return { token_type: "Bearer", expires_in: expiresIn, ext_expires_in: expiresIn, access_token: issued.accessToken };
   }
@@ -161,7 +174,7 @@ async function verifySecret(
   // A managed identity is "locked to only be used with Azure resources": no secret ever works.
   if (principal.servicePrincipalType === "ManagedIdentity") throw AadErrors.secretNotAllowedForManagedIdentity(principal.appId);
   const hash = await sha256Hex(secret);
-  const now = Date.now();
+  const now = emulatorNow();
   const valid = (credential: PasswordCredential) =>
     timingSafeEqual(credential.secretHash, hash) &&
     Date.parse(credential.startDateTime) - 300_000 <= now &&

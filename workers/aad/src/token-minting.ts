@@ -3,6 +3,7 @@
 import { SignJWT, importPKCS8 } from "jose";
 import { privateKeyPem } from "../../../shared/certificates";
 import { base64UrlEncode } from "../../../shared/encoding";
+import { emulatorNowSeconds } from "../../../shared/emulator-clock";
 import { v1Issuer } from "./discovery";
 import type { SigningKey } from "./tenant-authority";
 
@@ -37,7 +38,7 @@ export interface IssuedToken {
 }
 
 export async function mintAccessToken(key: SigningKey, request: AccessTokenRequest): Promise<IssuedToken> {
-  const now = Math.floor(Date.now() / 1000);
+  const now = emulatorNowSeconds();
   const expiresOn = now + request.lifetimeSeconds;
   const issuer = v1Issuer(request.tenantId);
   const accessToken = await new SignJWT({

@@ -1,10 +1,12 @@
-// The one seam every Resource Manager operation passes through before it touches state.
+// The one seam every Resource Manager operation passes through before it touches state, and the
+// one place authorization denials are logged.
 import { ArmErrors } from "../../../shared/errors/arm";
 import type { Caller } from "./authentication";
 import type { ArmEnv } from "./env";
 import type { LinkedScope } from "./resource-types";
 import { stubOf } from "../../../shared/durable";
 import type { AuthorizationStore } from "./providers/authorization/authorization-store";
+import { logLine } from "../../../shared/request-log";
 
 export function authorizationStore(env: ArmEnv) {
   return stubOf<AuthorizationStore>(env.AUTHORIZATION, env.TENANT_ID.toLowerCase());
@@ -14,27 +16,48 @@ export function enforcementOn(env: ArmEnv): boolean {
   return (env.RBAC_ENFORCEMENT ?? "on").toLowerCase() !== "off";
 }
 
+/**
+ * One log line per denial (knob MIE_LOG, shared/request-log.ts): the action, the scope, who and
+ * why. With RBAC enforcement off the line says the request was let through.
+ */
+export function logDenial(
+  env: ArmEnv,
+  principal: { objectId: string; appId?: string },
+  action: string,
+  scope: string,
+  reason: string,
+  enforced = true,
+): void {
+  const who = `principal=${principal.objectId}${principal.appId && principal.appId !== principal.objectId ? ` app=${principal.appId}` : ""}`;
+  const verdict = enforced ? "denied" : "would deny (RBAC enforcement off, allowed)";
+  logLine(env, "arm", `${verdict} action=${action} scope=${scope} ${who} reason=${JSON.stringify(reason)}`);
+}
+
 /** The one decision: granted, or denied (and with enforcement off, allowed with a log line). */
-async function permitted(env: ArmEnv, principalId: string, action: string, scope: string, kind: "action" | "dataAction"): Promise<boolean> {
-  const decision = await authorizationStore(env).checkAccess(principalId, action, scope, kind);
+async function permitted(
+  env: ArmEnv,
+  principal: { objectId: string; appId?: string },
+  action: string,
+  scope: string,
+  kind: "action" | "dataAction",
+): Promise<boolean> {
+  const decision = await authorizationStore(env).checkAccess(principal.objectId, action, scope, kind);
   if (decision.allowed) return true;
-  if (!enforcementOn(env)) {
-    console.warn(`rbac (enforcement off): would deny '${action}' at '${scope}' to ${principalId}`);
-    return true;
-  }
-  return false;
+  const enforced = enforcementOn(env);
+  logDenial(env, principal, action, scope, decision.reason ?? "no role assignment grants it", enforced);
+  return !enforced;
 }
 
 /** Throws ARM's 403 AuthorizationFailed unless the caller holds `action` at `scope`. */
 export async function authorize(env: ArmEnv, caller: Caller, action: string, scope: string): Promise<void> {
-  if (!(await permitted(env, caller.objectId, action, scope, "action"))) {
+  if (!(await permitted(env, caller, action, scope, "action"))) {
     throw ArmErrors.authorizationFailed(caller.appId, caller.objectId, action, scope);
   }
 }
 
 /** For resource servers: may the principal perform a data action at the scope? */
 export function permittedDataAction(env: ArmEnv, principalId: string, dataAction: string, scope: string): Promise<boolean> {
-  return permitted(env, principalId, dataAction, scope, "dataAction");
+  return permitted(env, { objectId: principalId }, dataAction, scope, "dataAction");
 }
 
 /**
@@ -52,7 +75,7 @@ export async function authorizeLinked(
 ): Promise<void> {
   const failing = new Map<string, string[]>();
   for (const link of linked) {
-    const ok = (!link.exists || (await link.exists())) && (await permitted(env, caller.objectId, link.action, link.scope, "action"));
+    const ok = (!link.exists || (await link.exists())) && (await permitted(env, caller, link.action, link.scope, "action"));
     if (!ok) failing.set(link.action, [...(failing.get(link.action) ?? []), link.scope]);
   }
   for (const [linkedAction, scopes] of failing) {

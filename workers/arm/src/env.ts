@@ -1,4 +1,4 @@
-import type { DirectoryRpc, ImdsRpc, VaultAdminRpc } from "../../../shared/rpc";
+import type { DirectoryControlRpc, DirectoryRpc, EmulatorControlRpc, ImdsControlRpc, ImdsRpc, VaultAdminRpc } from "../../../shared/rpc";
 
 export interface ArmEnv {
   RESOURCES: DurableObjectNamespace;
@@ -6,9 +6,13 @@ export interface ArmEnv {
   USER_ASSIGNED_IDENTITIES: DurableObjectNamespace;
   SUBSCRIPTIONS: DurableObjectNamespace;
   AUTHORIZATION: DurableObjectNamespace;
-  AAD: Fetcher & DirectoryRpc;
-  IMDS: Fetcher & ImdsRpc;
-  KEYVAULT: Fetcher & VaultAdminRpc;
+  /** Operating state (shared/emulator-state.ts): the emulator clock's offset of record. */
+  EMULATOR: DurableObjectNamespace;
+  AAD: Fetcher & DirectoryRpc & DirectoryControlRpc;
+  IMDS: Fetcher & ImdsRpc & ImdsControlRpc;
+  KEYVAULT: Fetcher & VaultAdminRpc & EmulatorControlRpc;
+  /** Graph's control entrypoint (the emulator clock); absent where Graph is not deployed. */
+  GRAPH?: Fetcher & EmulatorControlRpc;
   TENANT_ID: string;
   SUBSCRIPTION_ID: string;
   ADMIN_CLIENT_ID: string;
@@ -22,4 +26,6 @@ export interface ArmEnv {
   VAULT_DNS_SUFFIX?: string;
   /** Public base of the Key Vault data plane, for vaults' properties.vaultUri (shared/vault-uri.ts). */
   VAULT_URL?: string;
+  /** off | info | debug (knob MIE_LOG, shared/request-log.ts). */
+  LOG?: string;
 }

@@ -15,12 +15,16 @@ import type { ArmEnv } from "./env";
 import { vmImageAliasDocument } from "./providers/compute/image-routes";
 import { route } from "./provider-routing";
 import { HEALTH_PATH, healthResponse } from "../../../shared/health";
+import { noteCaller, requestLog } from "../../../shared/request-log";
+import { syncArmClock } from "./control/clock";
+import { controlRoutes } from "./control/routes";
 
 export { AuthorizationStore } from "./providers/authorization/authorization-store";
 export { ResourceObject } from "./providers/resources/resource-object";
 export { SubscriptionIndex } from "./providers/resources/subscription-index";
 export { UserAssignedIdentityObject } from "./providers/managed-identity/user-assigned-identity-object";
 export { VirtualMachineObject } from "./providers/compute/virtual-machine-object";
+export { EmulatorState } from "../../../shared/emulator-state";
 
 // Paths are matched with repeated slashes collapsed: az ≤ 2.72 asks for {arm}//metadata/endpoints.
 const app = new Hono<{ Bindings: ArmEnv; Variables: { caller: Caller } }>({
@@ -36,6 +40,13 @@ app.onError((err, c) => {
     headers["WWW-Authenticate"] = armChallenge(`${publicBase(c.env.LOGIN_URL, "https://login.microsoftonline.com/")}/${c.env.TENANT_ID}`, armError);
   }
   return new Response(c.req.method === "HEAD" ? null : JSON.stringify(armError.body()), { status: armError.status, headers });
+});
+
+// The request line (shared/request-log.ts) and the emulator clock (control/clock.ts) come first.
+app.use("*", requestLog("arm"));
+app.use("*", async (c, next) => {
+  await syncArmClock(c.env);
+  await next();
 });
 
 app.use("*", async (c, next) => {
@@ -69,8 +80,12 @@ app.get("/metadata/endpoints", (c) =>
 /** The VM image alias document the metadata names as vmImageAliasDoc: anonymous, as the one az reads from GitHub. */
 app.get("/metadata/vm-image-aliases", (c) => c.json(vmImageAliasDocument()));
 
+/** The emulator's control API (admin only): reset, clock, faults. */
+app.route("/emulator", controlRoutes);
+
 app.all("*", async (c) => {
   const caller = await authenticate(c.env, c.req.header("authorization"));
+  noteCaller(c.req.raw, { objectId: caller.objectId, appId: caller.appId, ...(caller.appId.toLowerCase() === c.env.ADMIN_CLIENT_ID.toLowerCase() ? { name: "mie-admin" } : {}) });
   const url = new URL(c.req.url);
   const path = parseArmPath(collapseSlashes(url.pathname));
   const request: ArmRequest = { raw: c.req.raw, env: c.env, method: c.req.method, path, query: url.searchParams, caller };

@@ -1,7 +1,7 @@
-import type { DirectoryRpc, GraphDirectoryRpc } from "../../../shared/rpc";
+import type { DirectoryControlRpc, DirectoryRpc, GraphDirectoryRpc } from "../../../shared/rpc";
 
 export interface GraphEnv {
-  AAD: Fetcher & DirectoryRpc & GraphDirectoryRpc;
+  AAD: Fetcher & DirectoryRpc & GraphDirectoryRpc & Pick<DirectoryControlRpc, "clockOffset">;
   TENANT_ID: string;
   /** The seeded admin: the one principal with directory write rights. */
   ADMIN_CLIENT_ID: string;
@@ -9,4 +9,6 @@ export interface GraphEnv {
   GRAPH_URL?: string;
   /** Public base URL of the authority, for the 401 challenge. */
   LOGIN_URL?: string;
+  /** off | info | debug (knob MIE_LOG, shared/request-log.ts). */
+  LOG?: string;
 }

@@ -5,6 +5,7 @@
 // (directory-rights.ts). The worker holds no state: the directory lives in the authority, reached
 // through DirectoryService (GraphDirectoryRpc), which also keeps the token endpoint in step with
 // every change.
+import { WorkerEntrypoint } from "cloudflare:workers";
 import { Hono, type Context } from "hono";
 import { GraphError, GraphErrors, graphChallenge } from "../../../shared/errors/graph";
 import { publicBase } from "../../../shared/public-url";
@@ -15,6 +16,9 @@ import type { GraphEnv } from "./env";
 import type { GraphVariables } from "./graph-request";
 import { servicePrincipalRoutes } from "./service-principal-routes";
 import { HEALTH_PATH, healthResponse } from "../../../shared/health";
+import { applyClockOffset, syncClock } from "../../../shared/emulator-clock";
+import { noteCaller, requestLog } from "../../../shared/request-log";
+import type { EmulatorControlRpc } from "../../../shared/rpc";
 
 /** Graph's path segments are case-insensitive; routes are written in Graph's own casing. */
 const CANONICAL_SEGMENTS = new Map(
@@ -52,6 +56,13 @@ function errorResponse(c: Context<{ Bindings: GraphEnv; Variables: GraphVariable
 
 app.onError((err, c) => errorResponse(c, err));
 
+app.use("*", requestLog("graph"));
+// Graph keeps no state: the emulator clock's offset is the authority's (shared/emulator-clock.ts).
+app.use("*", async (c, next) => {
+  await syncClock(() => c.env.AAD.clockOffset());
+  await next();
+});
+
 app.use("*", async (c, next) => {
   const requestId = crypto.randomUUID();
   c.set("requestId", requestId);
@@ -65,7 +76,9 @@ app.use("*", async (c, next) => {
 app.get(HEALTH_PATH, () => healthResponse());
 
 app.use("/v1.0/*", async (c, next) => {
-  c.set("caller", await authenticate(c.env, c.req.header("authorization")));
+  const caller = await authenticate(c.env, c.req.header("authorization"));
+  c.set("caller", caller);
+  noteCaller(c.req.raw, { objectId: caller.objectId, appId: caller.appId });
   await next();
 });
 
@@ -82,3 +95,16 @@ app.notFound((c) => {
 });
 
 export default { fetch: app.fetch } satisfies ExportedHandler<GraphEnv>;
+
+/**
+ * Resource Manager's control API (service binding entrypoint "GraphControlService"): Graph holds
+ * no state of its own, so a reset has nothing to do here and the clock is only applied to this
+ * isolate (the authority persists it; other isolates read it from there).
+ */
+export class GraphControlService extends WorkerEntrypoint<GraphEnv> implements EmulatorControlRpc {
+  async setClockOffset(offsetSeconds: number): Promise<void> {
+    applyClockOffset(offsetSeconds);
+  }
+
+  async resetState(): Promise<void> {}
+}

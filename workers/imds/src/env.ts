@@ -2,7 +2,13 @@ import type { DirectoryRpc } from "../../../shared/rpc";
 
 export interface ImdsEnv {
   VM_HOSTS: DurableObjectNamespace;
+  /** Operating state (shared/emulator-state.ts): the clock's offset, injected faults, the VM hosts in use. */
+  EMULATOR: DurableObjectNamespace;
   AAD: Fetcher & DirectoryRpc;
   /** Public base of the authority; the audience IMDS's client assertions name. */
   LOGIN_URL?: string;
+  /** "on": answer 429 past Azure's per-VM limits (knob MIE_IMDS_THROTTLING). */
+  IMDS_THROTTLING?: string;
+  /** off | info | debug (knob MIE_LOG, shared/request-log.ts). */
+  LOG?: string;
 }

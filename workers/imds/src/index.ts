@@ -4,19 +4,33 @@
 import { WorkerEntrypoint } from "cloudflare:workers";
 import { Hono, type Context } from "hono";
 import { IMDS_NEWEST_VERSIONS, ImdsError, ImdsErrors } from "../../../shared/errors/imds";
-import type { ImdsRpc, VmImdsConfiguration } from "../../../shared/rpc";
+import type { ImdsControlRpc, ImdsRpc, VmImdsConfiguration } from "../../../shared/rpc";
 import type { ImdsEnv } from "./env";
 import { IDENTITY_API_VERSIONS, INSTANCE_API_VERSIONS, asText, instanceDocument, navigate } from "./instance-metadata";
 import { stubOf } from "../../../shared/durable";
 import type { VmMetadataHost } from "./vm-host";
 import { HEALTH_PATH, healthResponse } from "../../../shared/health";
+import { applyClockOffset, emulatorNow, syncClock } from "../../../shared/emulator-clock";
+import type { ActiveFault, FaultDefinition } from "../../../shared/faults";
+import { noteCaller, requestLog } from "../../../shared/request-log";
+import { faultFor, faultResponse, imdsState, noteActiveFaults } from "./faults";
 
 export { VmMetadataHost } from "./vm-host";
+export { EmulatorState } from "../../../shared/emulator-state";
+
+/** Registry kind (EmulatorState) of the VM hosts IMDS holds, for POST {arm}/emulator/reset. */
+const VM_HOST_KIND = "vmHost";
 
 const ENDPOINT_KEY = /^[0-9a-f]{40}$/;
 const VM_PATH = /^\/vms\/([^/]+)(\/.*)?$/i;
 
 const app = new Hono<{ Bindings: ImdsEnv }>();
+
+app.use("*", requestLog("imds"));
+app.use("*", async (c, next) => {
+  await syncClock(() => imdsState(c.env).clockOffset());
+  await next();
+});
 
 app.onError((err, c) => {
   if (err instanceof ImdsError) return imdsJson(c, err.body(), err.status);
@@ -65,6 +79,8 @@ app.all("*", async (c) => {
   if (rest === "/metadata/identity/oauth2/token") {
     if (c.req.method !== "GET") throw ImdsErrors.methodNotAllowed();
     guard(c);
+    const fault = await faultFor(c.env, async () => (await host(c.env, endpointKey).instance())?.vmResourceId ?? null);
+    if (fault) return faultResponse(fault);
     return tokenResponse(c, endpointKey, queryOf(url));
   }
   if (rest === "/metadata/identity/info") {
@@ -106,6 +122,7 @@ async function tokenResponse(c: Context<{ Bindings: ImdsEnv }>, endpointKey: str
     bypassCache: query.get("bypass_cache") === "true",
   });
   if (!result.ok) return imdsJson(c, { error: result.error, error_description: result.description }, result.status);
+  noteCaller(c.req.raw, { objectId: result.principalId, appId: result.body.client_id });
   return imdsJson(c, result.body, 200);
 }
 
@@ -145,14 +162,53 @@ async function instanceResponse(
 export default { fetch: app.fetch } satisfies ExportedHandler<ImdsEnv>;
 
 /** Resource Manager's view of IMDS (service binding entrypoint "MetadataService"). */
-export class MetadataService extends WorkerEntrypoint<ImdsEnv> implements ImdsRpc {
+export class MetadataService extends WorkerEntrypoint<ImdsEnv> implements ImdsRpc, ImdsControlRpc {
   async configureVm(endpointKey: string, configuration: VmImdsConfiguration): Promise<void> {
     if (!ENDPOINT_KEY.test(endpointKey)) throw new Error("invalid endpoint key");
+    // Registered first: a reset reaches every host that may hold a credential.
+    await imdsState(this.env).register(VM_HOST_KIND, endpointKey);
     await host(this.env, endpointKey).configureVm(configuration);
   }
 
   async clearVm(endpointKey: string): Promise<void> {
     if (!ENDPOINT_KEY.test(endpointKey)) throw new Error("invalid endpoint key");
     await host(this.env, endpointKey).clearVm();
+    await imdsState(this.env).unregister(VM_HOST_KIND, endpointKey);
+  }
+
+  // Operating the emulator (Resource Manager's control API, workers/arm/src/control/).
+
+  async setClockOffset(offsetSeconds: number): Promise<void> {
+    applyClockOffset(await imdsState(this.env).setClockOffset(offsetSeconds));
+  }
+
+  /** Every VM host forgotten (Resource Manager has deleted the VMs; this catches any left over) and every fault. */
+  async resetState(): Promise<void> {
+    const state = imdsState(this.env);
+    for (const endpointKey of await state.registered(VM_HOST_KIND)) await this.clearVm(endpointKey);
+    await state.clearFaults();
+    noteActiveFaults(0);
+  }
+
+  async putFault(definition: FaultDefinition): Promise<ActiveFault> {
+    const state = imdsState(this.env);
+    await syncClock(() => state.clockOffset());
+    const fault = await state.putFault(definition, emulatorNow());
+    noteActiveFaults(await state.activeFaults(emulatorNow()));
+    return fault;
+  }
+
+  async listFaults(): Promise<ActiveFault[]> {
+    await syncClock(() => imdsState(this.env).clockOffset());
+    const faults = await imdsState(this.env).listFaults(emulatorNow());
+    noteActiveFaults(faults.length);
+    return faults;
+  }
+
+  async deleteFault(name: string): Promise<boolean> {
+    const state = imdsState(this.env);
+    const deleted = await state.deleteFault(name);
+    noteActiveFaults(await state.activeFaults(emulatorNow()));
+    return deleted;
   }
 }

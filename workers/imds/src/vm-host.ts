@@ -5,9 +5,11 @@
 import { DurableObject } from "cloudflare:workers";
 import { SignJWT, importPKCS8 } from "jose";
 import { privateKeyPem } from "../../../shared/certificates";
+import { emulatorNowSeconds, syncClock } from "../../../shared/emulator-clock";
 import { ImdsError, ImdsErrors } from "../../../shared/errors/imds";
 import type { ImdsIdentity, VmImdsConfiguration } from "../../../shared/rpc";
 import type { ImdsEnv } from "./env";
+import { imdsState, throttlingOn, VmThrottle, THROTTLE_CONCURRENCY, THROTTLE_RATE_PER_SECOND } from "./faults";
 
 export interface IdentitySelector {
   clientId?: string;
@@ -22,7 +24,8 @@ export interface TokenRequest {
 }
 
 export type TokenResult =
-  | { ok: true; body: Record<string, string> }
+  /** `principalId`: whose token it is (for the log line, shared/request-log.ts). */
+  | { ok: true; body: Record<string, string>; principalId: string }
   | { ok: false; status: number; error: string; description: string };
 
 interface CachedToken {
@@ -44,6 +47,8 @@ export class VmMetadataHost extends DurableObject<ImdsEnv> {
   private config: VmImdsConfiguration | null = null;
   private readonly cache = new Map<string, CachedToken>();
   private readonly keys = new Map<string, CryptoKey>();
+  /** Azure's per-VM limits, applied when MIE_IMDS_THROTTLING is on. */
+  private readonly throttle = new VmThrottle();
 
   constructor(ctx: DurableObjectState, env: ImdsEnv) {
     super(ctx, env);
@@ -72,18 +77,31 @@ export class VmMetadataHost extends DurableObject<ImdsEnv> {
   }
 
   async getToken(request: TokenRequest): Promise<TokenResult> {
+    const admitted = throttlingOn(this.env) ? this.throttle.admit() : null;
+    if (throttlingOn(this.env) && !admitted) {
+      return {
+        ok: false,
+        status: 429,
+        error: "too_many_requests",
+        description: `Too many requests. The managed identity endpoint takes ${THROTTLE_RATE_PER_SECOND} requests per second and ${THROTTLE_CONCURRENCY} at once per VM.`,
+      };
+    }
     try {
-      return { ok: true, body: await this.token(request) };
+      // The emulator clock: exact here on the local server; at the edge, re-read at most once a second.
+      await syncClock(() => imdsState(this.env).clockOffset());
+      const identity = this.select(request.selector);
+      return { ok: true, body: await this.token(request, identity), principalId: identity.principalId };
     } catch (err) {
       if (err instanceof ImdsError) return { ok: false, status: err.status, error: err.error, description: err.message };
       throw err;
+    } finally {
+      admitted?.release();
     }
   }
 
-  private async token(request: TokenRequest): Promise<Record<string, string>> {
-    const identity = this.select(request.selector);
+  private async token(request: TokenRequest, identity: ImdsIdentity): Promise<Record<string, string>> {
     const cacheKey = `${identity.clientId}|${request.resource}`;
-    const now = Math.floor(Date.now() / 1000);
+    const now = emulatorNowSeconds();
     const cached = this.cache.get(cacheKey);
     if (cached && !request.bypassCache && now < cached.refreshAt && cached.x5t === identity.credential.x5t) {
       return responseBody(cached, now);
@@ -93,7 +111,7 @@ export class VmMetadataHost extends DurableObject<ImdsEnv> {
     // raced with this request must not leave a token behind.
     const still = this.config?.identities.some((i) => i.clientId === identity.clientId && i.credential.x5t === identity.credential.x5t);
     if (still) this.cache.set(cacheKey, fresh);
-    return responseBody(fresh, Math.floor(Date.now() / 1000));
+    return responseBody(fresh, emulatorNowSeconds());
   }
 
   private select(selector: IdentitySelector): ImdsIdentity {
@@ -119,7 +137,7 @@ export class VmMetadataHost extends DurableObject<ImdsEnv> {
   private async redeem(identity: ImdsIdentity, resource: string): Promise<CachedToken> {
     const loginBase = (this.env.LOGIN_URL ?? "https://login.microsoftonline.com").replace(/\/+$/, "");
     const tokenEndpoint = `${loginBase}/${identity.tenantId}/oauth2/token`;
-    const now = Math.floor(Date.now() / 1000);
+    const now = emulatorNowSeconds();
     const assertion = await new SignJWT({
       ...(identity.kind === "UserAssigned" && this.config ? { xms_az_rid: this.config.vmResourceId } : {}),
     })

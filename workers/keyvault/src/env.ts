@@ -3,6 +3,8 @@ import type { AuthorizationRpc, DirectoryRpc } from "../../../shared/rpc";
 export interface KeyVaultEnv {
   /** One VaultObject per vault, keyed by the lower-cased vault name (names are global in Azure). */
   VAULTS: DurableObjectNamespace;
+  /** Operating state (shared/emulator-state.ts): the emulator clock's offset, the vaults in use. */
+  EMULATOR: DurableObjectNamespace;
   AAD: Fetcher & DirectoryRpc;
   ARM: Fetcher & AuthorizationRpc;
   TENANT_ID: string;
@@ -12,4 +14,6 @@ export interface KeyVaultEnv {
   VAULT_DNS_SUFFIX?: string;
   /** The authority named in the 401 challenge. */
   LOGIN_URL?: string;
+  /** off | info | debug (knob MIE_LOG, shared/request-log.ts). */
+  LOG?: string;
 }

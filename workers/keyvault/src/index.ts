@@ -9,7 +9,7 @@ import { Hono } from "hono";
 import { stubOf } from "../../../shared/durable";
 import { KeyVaultError, KeyVaultErrors, VAULT_NAME_TAKEN, keyVaultChallenge } from "../../../shared/errors/keyvault";
 import { publicBase } from "../../../shared/public-url";
-import type { VaultAdminRpc, VaultConfiguration } from "../../../shared/rpc";
+import type { EmulatorControlRpc, VaultAdminRpc, VaultConfiguration } from "../../../shared/rpc";
 import { VAULTS_SEGMENT, hostNamedVaultUri, keyVaultResource, vaultNameFromHost, vaultUri } from "../../../shared/vault-uri";
 import { requireApiVersion } from "./api-versions";
 import { authenticate } from "./authentication";
@@ -17,8 +17,19 @@ import type { KeyVaultEnv } from "./env";
 import { handleSecrets } from "./secret-routes";
 import type { VaultObject } from "./vault-object";
 import { HEALTH_PATH, healthResponse } from "../../../shared/health";
+import { applyClockOffset, syncClock } from "../../../shared/emulator-clock";
+import { EMULATOR_STATE_NAME, type EmulatorState } from "../../../shared/emulator-state";
+import { noteCaller, requestLog } from "../../../shared/request-log";
 
 export { VaultObject } from "./vault-object";
+export { EmulatorState } from "../../../shared/emulator-state";
+
+/** Registry kind (EmulatorState) of the vaults the data plane holds, for POST {arm}/emulator/reset. */
+const VAULT_KIND = "vault";
+
+function emulatorState(env: KeyVaultEnv) {
+  return stubOf<EmulatorState>(env.EMULATOR, EMULATOR_STATE_NAME);
+}
 
 /** What Key Vault reports as x-ms-keyvault-service-version; clients only log it. */
 const SERVICE_VERSION = "1.9.0.0-mie";
@@ -40,6 +51,12 @@ app.onError((err, c) => {
     headers["WWW-Authenticate"] = keyVaultChallenge(authority, c.get("challengeResource"));
   }
   return new Response(c.req.method === "HEAD" ? null : JSON.stringify(kvError.body()), { status: kvError.status, headers });
+});
+
+app.use("*", requestLog("keyvault"));
+app.use("*", async (c, next) => {
+  await syncClock(() => emulatorState(c.env).clockOffset());
+  await next();
 });
 
 app.use("*", async (c, next) => {
@@ -71,6 +88,7 @@ app.all("*", async (c) => {
   c.set("location", settings.location);
 
   const caller = await authenticate(c.env, c.req.header("authorization"), settings.tenantId);
+  noteCaller(c.req.raw, { objectId: caller.objectId, appId: caller.appId });
   const apiVersion = requireApiVersion(url.searchParams);
   const ownUri = address.vaultUri ?? vaultUri(publicBase(c.env.VAULT_URL, c.req.url), settings.name);
   return handleSecrets({
@@ -124,18 +142,32 @@ function decodeSegment(segment: string): string {
 export default { fetch: app.fetch } satisfies ExportedHandler<KeyVaultEnv>;
 
 /** Resource Manager's view of the data plane (service binding entrypoint "VaultAdminService"). */
-export class VaultAdminService extends WorkerEntrypoint<KeyVaultEnv> implements VaultAdminRpc {
+export class VaultAdminService extends WorkerEntrypoint<KeyVaultEnv> implements VaultAdminRpc, EmulatorControlRpc {
   /**
    * Creates or updates the vault's record. The vault's object is keyed by its name, so it is the
    * global registry of vault names: a name held by another resource id is refused, atomically,
    * with an error whose message starts with VAULT_NAME_TAKEN (Resource Manager answers 409).
    */
   async configureVault(configuration: VaultConfiguration): Promise<void> {
+    // Registered first: a reset reaches every vault that may hold secrets.
+    await emulatorState(this.env).register(VAULT_KIND, configuration.name.toLowerCase());
     const result = await vaultObject(this.env, configuration.name).configure(configuration);
     if (!result.ok) throw new Error(`${VAULT_NAME_TAKEN} '${configuration.name}' belongs to ${result.ownerResourceId}`);
   }
 
   async removeVault(name: string): Promise<void> {
     await vaultObject(this.env, name).remove();
+    await emulatorState(this.env).unregister(VAULT_KIND, name.toLowerCase());
+  }
+
+  // Operating the emulator (Resource Manager's control API, workers/arm/src/control/).
+
+  async setClockOffset(offsetSeconds: number): Promise<void> {
+    applyClockOffset(await emulatorState(this.env).setClockOffset(offsetSeconds));
+  }
+
+  /** Every vault the data plane holds is dropped (Resource Manager has deleted them; this catches any left over). */
+  async resetState(): Promise<void> {
+    for (const name of await emulatorState(this.env).registered(VAULT_KIND)) await this.removeVault(name);
   }
 }

@@ -4,6 +4,9 @@
 // Each method is one synchronous run of SQL statements, so concurrent requests never interleave.
 import { DurableObject } from "cloudflare:workers";
 import { randomHex } from "../../../shared/encoding";
+import { emulatorNowSeconds, syncClock } from "../../../shared/emulator-clock";
+import { EMULATOR_STATE_NAME, type EmulatorState } from "../../../shared/emulator-state";
+import { stubOf } from "../../../shared/durable";
 import { KeyVaultErrors, type KeyVaultError, type SerializedKeyVaultError } from "../../../shared/errors/keyvault";
 import { resourceKey } from "../../../shared/resource-id";
 import type { VaultConfiguration } from "../../../shared/rpc";
@@ -70,8 +73,9 @@ function fail(error: KeyVaultError): { ok: false; error: SerializedKeyVaultError
   return { ok: false, error: error.toJSON() };
 }
 
+/** The emulator clock (shared/emulator-clock.ts): soft-delete and purge dates move with it. */
 function now(): number {
-  return Math.floor(Date.now() / 1000);
+  return emulatorNowSeconds();
 }
 
 export class VaultObject extends DurableObject<KeyVaultEnv> {
@@ -81,6 +85,9 @@ export class VaultObject extends DurableObject<KeyVaultEnv> {
     super(ctx, env);
     this.sql = ctx.storage.sql;
     this.createSchema();
+    // The emulator clock: read before the first request here, re-read in the background when
+    // stale (shared/emulator-clock.ts); the methods below stay synchronous.
+    ctx.blockConcurrencyWhile(() => syncClock(() => stubOf<EmulatorState>(env.EMULATOR, EMULATOR_STATE_NAME).clockOffset()));
   }
 
   private createSchema(): void {

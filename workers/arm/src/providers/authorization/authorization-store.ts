@@ -24,6 +24,8 @@ export interface RoleAssignmentRecord {
 
 export interface AccessDecision {
   allowed: boolean;
+  /** When denied: why, for the log (shared/request-log.ts). */
+  reason?: string;
 }
 
 export class AuthorizationStore extends DurableObject<ArmEnv> {
@@ -73,6 +75,20 @@ export class AuthorizationStore extends DurableObject<ArmEnv> {
       createdBy: null,
       updatedBy: null,
     });
+  }
+
+  /**
+   * POST {arm}/emulator/reset: every role assignment but the admin's Owner on the subscription,
+   * and every custom role, are deleted; the admin's Owner is seeded again if it was deleted.
+   */
+  async reset(): Promise<void> {
+    const principalId = await adminObjectId(this.env.TENANT_ID.toLowerCase(), this.env.ADMIN_CLIENT_ID.toLowerCase());
+    const keep = (await adminOwnerAssignmentName(this.env.SUBSCRIPTION_ID, principalId)).toLowerCase();
+    this.ctx.storage.transactionSync(() => {
+      this.sql.exec("DELETE FROM role_assignments WHERE name != ?", keep);
+      this.sql.exec("DELETE FROM custom_roles");
+    });
+    await this.seedAdmin();
   }
 
   get(name: string): RoleAssignmentRecord | null {
@@ -204,12 +220,20 @@ export class AuthorizationStore extends DurableObject<ArmEnv> {
 
   /** Whether the principal may perform `action` (or data action) at `scope`, through any assignment at or above it. */
   async checkAccess(principalId: string, action: string, scope: string, kind: "action" | "dataAction" = "action"): Promise<AccessDecision> {
-    for (const assignment of this.assignmentsOf(principalId)) {
+    const assignments = this.assignmentsOf(principalId);
+    const covering: string[] = [];
+    for (const assignment of assignments) {
       if (!scopeContains(assignment.scope, scope)) continue;
       const role = this.roleDefinition(assignment.roleDefinitionId);
       if (role && roleGrants(role, action, kind)) return { allowed: true };
+      covering.push(role?.roleName ?? assignment.roleDefinitionId);
     }
-    return { allowed: false };
+    const what = kind === "dataAction" ? "data action" : "action";
+    if (assignments.length === 0) return { allowed: false, reason: "the principal has no role assignments" };
+    if (covering.length === 0) {
+      return { allowed: false, reason: `none of the principal's ${assignments.length} role assignment(s) is at or above the scope` };
+    }
+    return { allowed: false, reason: `its roles at or above the scope (${[...new Set(covering)].join(", ")}) do not grant the ${what}` };
   }
 }
 

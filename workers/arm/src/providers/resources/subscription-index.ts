@@ -59,6 +59,11 @@ export class SubscriptionIndex extends DurableObject<ArmEnv> {
       .map(toEntry);
   }
 
+  /** POST {arm}/emulator/reset: forgets every entry (the resources are gone by then). */
+  clear(): void {
+    this.sql.exec("DELETE FROM resources");
+  }
+
   /** Everything in a resource group except the group itself, children before parents. */
   inGroup(resourceGroup: string): IndexEntry[] {
     return this.sql
