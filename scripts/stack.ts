@@ -1,19 +1,21 @@
 // The whole emulator as one local process: every worker under workers/ in one Miniflare,
 // configured from its own wrangler.toml merged over the top-level one, each on its own port.
-// Resource Manager, the authority and Graph are served over HTTPS (Azure's SDKs refuse bearer
-// tokens over plain http): TLS is terminated here and the bytes piped to the worker's socket.
-// IMDS is plain HTTP, like the real one. Used by `npm start`, the tests and the bench.
+// Resource Manager, the authority, Graph and Key Vault are served over HTTPS (Azure's SDKs refuse
+// bearer tokens over plain http); IMDS is plain HTTP, like the real one. Every public port is a
+// Node HTTP(S) front (front.ts) that parses requests, answers malformed ones in the service's JSON
+// shape, and forwards the rest to the worker's private loopback socket. Used by `npm start`, the
+// tests and the bench.
 import { build } from "esbuild";
 import { Miniflare, type WorkerOptions } from "miniflare";
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { request as httpsRequest } from "node:https";
 import { request as httpRequest } from "node:http";
-import { connect, createServer as createNetServer } from "node:net";
-import { createServer as createTlsServer, type Server as TlsServer } from "node:tls";
+import { createServer as createNetServer } from "node:net";
 import { dirname, join, relative, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parse as parseToml } from "smol-toml";
 import { ensureTls } from "./tls.ts";
+import { serveFront, type Front, type FrontService } from "./front.ts";
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 
@@ -299,9 +301,8 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     for (const [k, v] of Object.entries(overrides)) if (v !== undefined) vars[k] = v;
     // Ids are compared case-insensitively everywhere; keep them lower-case as Azure prints them.
     for (const k of ["TENANT_ID", "SUBSCRIPTION_ID", "ADMIN_CLIENT_ID"]) if (vars[k]) vars[k] = vars[k]!.toLowerCase();
-    const served = SERVED[w.folder];
-    // TLS-served workers listen on a private loopback port behind the TLS terminator.
-    const socket = served && !served.tls ? { host: options.host, port: options.ports[served.port] } : { host: "127.0.0.1", port: 0 };
+    // Every worker listens on a private loopback port; the public ones behind their front (front.ts).
+    const socket = { host: "127.0.0.1", port: 0 };
     return {
       name: w.name,
       modules: true,
@@ -335,9 +336,9 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       });
     },
   });
-  const tlsServers: TlsServer[] = [];
+  const fronts: Front[] = [];
   const stop = async () => {
-    await Promise.all(tlsServers.map((s) => new Promise<void>((r) => s.close(() => r()))));
+    await Promise.all(fronts.map((f) => f.close()));
     await mf.dispose();
     releaseLock();
   };
@@ -356,9 +357,17 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
   const direct = async (folder: string) => mf.unsafeGetDirectURL(workers.find((w) => w.folder === folder)!.name);
   for (const w of workers) {
     const served = SERVED[w.folder];
-    if (!served?.tls) continue;
+    if (!served) continue;
     const target = await direct(w.folder);
-    tlsServers.push(await terminateTls(options.host, options.ports[served.port], Number(target.port), tls));
+    fronts.push(
+      await serveFront({
+        service: w.folder as FrontService,
+        host: options.host,
+        port: options.ports[served.port],
+        targetPort: Number(target.port),
+        ...(served.tls ? { tls } : {}),
+      }),
+    );
   }
 
   const tenantId = (overrides.TENANT_ID ?? workers[0]!.vars!.TENANT_ID!).toLowerCase();
@@ -455,36 +464,6 @@ async function requireFreePorts(options: StackOptions): Promise<void> {
     if (problem === "EACCES") throw new StartupError(`${address} needs privileges to bind (${PORT_KNOBS[key]}); choose a port above 1023.`);
     throw new StartupError(`${address} cannot be bound (${problem}; ${PORT_KNOBS[key]}).`);
   }
-}
-
-/** TLS in front of a worker's plain socket: decrypt, then pipe the bytes through unchanged. */
-function terminateTls(
-  host: string,
-  port: number,
-  targetPort: number,
-  tls: { certificatePem: string; privateKeyPem: string },
-): Promise<TlsServer> {
-  const server = createTlsServer({ cert: tls.certificatePem, key: tls.privateKeyPem, ALPNProtocols: ["http/1.1"] }, (socket) => {
-    const upstream = connect({ host: "127.0.0.1", port: targetPort });
-    upstream.setNoDelay(true);
-    socket.setNoDelay(true);
-    socket.pipe(upstream).pipe(socket);
-    const close = () => {
-      socket.destroy();
-      upstream.destroy();
-    };
-    socket.on("error", close);
-    upstream.on("error", close);
-    socket.on("close", close);
-    upstream.on("close", close);
-  });
-  return new Promise((resolvePromise, reject) => {
-    server.once("error", reject);
-    server.listen(port, host, () => {
-      server.off("error", reject);
-      resolvePromise(server);
-    });
-  });
 }
 
 async function probe(url: string, ca: string, expectedStatus: number): Promise<void> {

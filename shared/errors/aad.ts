@@ -131,6 +131,15 @@ export const AadErrors = {
       700024,
       `Client assertion is not within its valid time range. Current time: ${iso(now)}, assertion valid from ${nbf ? iso(nbf) : "(not set)"}, expiry time of assertion ${exp ? iso(exp) : "(not set)"}. Review the documentation at https://docs.microsoft.com/azure/active-directory/develop/active-directory-certificate-credentials .`,
     ),
+  /** AADSTS9002313 is Azure AD's answer to a request it cannot read at all. */
+  malformedRequest: (detail: string) =>
+    new AadError(400, "invalid_request", 9002313, `Invalid request. Request is malformed or invalid. ${detail}`.trim()),
+  /**
+   * No public answer exists for an oversized token request; the emulator's: 413 with the code of
+   * Azure AD's over-long request (AADSTS90015 is its "query string is too long").
+   */
+  requestTooLarge: (limit: number) =>
+    new AadError(413, "invalid_request", 90015, `The request body is too long: at most ${limit} bytes are accepted.`),
   secretNotAllowedForManagedIdentity: (clientId: string) =>
     new AadError(
       401,

@@ -88,6 +88,22 @@ export const ArmErrors = {
       "InvalidIdentityType",
       `The identity type '${value}' is invalid. Allowed values are 'SystemAssigned', 'UserAssigned', 'SystemAssigned, UserAssigned' and 'None'.`,
     ),
+  // Request limits and shapes (shared/request-limits.ts). The 413's code is the status's name
+  // (no public ARM text exists for it); the 415 is ARM's own wording.
+  requestEntityTooLarge: (limit: number) =>
+    new ArmError(413, "RequestEntityTooLarge", `The request content size exceeds the maximum size of ${limit / (1024 * 1024)} MB (${limit} bytes).`),
+  unsupportedMediaType: (type: string) =>
+    new ArmError(415, "UnsupportedMediaType", `The content media type '${type}' is not supported. Only 'application/json' is supported.`),
+  /** Json.NET's own text for nesting beyond its MaxDepth, inside ARM's InvalidRequestContent. */
+  jsonTooDeep: (maxDepth: number) =>
+    new ArmError(400, "InvalidRequestContent", `The request content was invalid and could not be deserialized: 'The reader's MaxDepth of ${maxDepth} has been exceeded.'.`),
+  notUtf8: () =>
+    new ArmError(400, "InvalidRequestContent", "The request content was invalid and could not be deserialized: 'The request body is not valid UTF-8.'."),
+  invalidTagNameCharacters: (names: string[]) =>
+    new ArmError(400, "InvalidTagNameCharacters", `The tag names '${names.join(",")}' have reserved characters '<,>,%,&,\\,?,/' or control characters.`),
+  invalidTagName: (message: string) => new ArmError(400, "InvalidTagName", message),
+  invalidTagValueLength: (name: string, limit: number) =>
+    new ArmError(400, "InvalidTagValueLength", `The value of tag '${name}' exceeds the maximum length of ${limit} characters.`),
   conflict: (code: string, message: string) => new ArmError(409, code, message),
   methodNotAllowed: (method: string) =>
     new ArmError(405, "MethodNotAllowed", `The requested method '${method}' is not allowed on this resource.`),

@@ -87,6 +87,12 @@ export const GraphErrors = {
 
   invalidJson: () =>
     new GraphError(400, "BadRequest", "Unable to read JSON request payload. Please ensure Content-Type header is set and payload is of valid JSON format."),
+  /** OData's reader text for nesting beyond its limit (the emulator's limit: shared/request-limits.ts). */
+  jsonTooDeep: (maxDepth: number) =>
+    badRequest(`The maximum recursion depth limit was reached. The depth of nested values in a single property cannot exceed ${maxDepth}.`),
+  /** Graph documents 413 for a request over its size limit; the code and wording are the emulator's. */
+  requestTooLarge: (limit: number) =>
+    new GraphError(413, "RequestEntityTooLarge", `The request size exceeds the maximum limit of ${limit / (1024 * 1024)} MB (${limit} bytes).`),
   propertyRequired: (property: string, resource: string) =>
     badRequest(`A value is required for property '${property}' of resource '${resource}'.`),
   invalidPropertyValue: (message: string) => badRequest(message),

@@ -130,6 +130,9 @@ export const KeyVaultErrors = {
   notFound: (path: string) => new KeyVaultError(404, "NotFound", `The requested path '${path}' is not served by the Key Vault data plane.`),
   methodNotAllowed: (method: string) =>
     new KeyVaultError(405, "MethodNotAllowed", `The requested method '${method}' is not allowed on this resource.`),
+  /** No public Key Vault text exists for an oversized body: the code is the status's name, the wording the emulator's. */
+  requestTooLarge: (limit: number) =>
+    new KeyVaultError(413, "RequestEntityTooLarge", `The request body is too large: at most ${limit} bytes are accepted.`),
   internal: () => new KeyVaultError(500, "InternalServerError", "An unexpected error occurred while processing the request."),
 };
 

@@ -21,6 +21,7 @@ import { listingOf } from "./directory-tables";
 import { GraphDirectoryEntrypoint } from "./graph-directory";
 import { viewOf, type ServicePrincipalRecord } from "./service-principal";
 import { handleTokenRequest, knownTenant } from "./token-endpoint";
+import { readTokenForm, refuseOversizedBodies } from "./request-body";
 import { stubOf } from "../../../shared/durable";
 import type { ServicePrincipalObject } from "./service-principal";
 import type { TenantAuthority } from "./tenant-authority";
@@ -48,6 +49,8 @@ app.use("*", async (c, next) => {
   await syncAadClock(c.env);
   await next();
 });
+
+app.use("*", refuseOversizedBodies);
 
 const base = (c: { env: AadEnv; req: { url: string } }) => publicBase(c.env.LOGIN_URL, c.req.url);
 
@@ -86,10 +89,7 @@ for (const path of ["/:tenant/discovery/keys", "/:tenant/discovery/v2.0/keys"]) 
 }
 
 async function tokenRoute(c: Context<{ Bindings: AadEnv }>, version: 1 | 2) {
-  const contentType = c.req.header("content-type") ?? "";
-  const form = contentType.toLowerCase().startsWith("application/x-www-form-urlencoded")
-    ? new URLSearchParams(await c.req.text())
-    : new URLSearchParams();
+  const form = await readTokenForm(c.req.raw);
   const body = await handleTokenRequest({
     env: c.env,
     version,

@@ -14,6 +14,7 @@ import { permittedDataAction } from "./authorization";
 import type { ArmEnv } from "./env";
 import { vmImageAliasDocument } from "./providers/compute/image-routes";
 import { route } from "./provider-routing";
+import { refuseOversizedBodies } from "./request-body";
 import { HEALTH_PATH, healthResponse } from "../../../shared/health";
 import { noteCaller, requestLog } from "../../../shared/request-log";
 import { syncArmClock } from "./control/clock";
@@ -59,6 +60,8 @@ app.use("*", async (c, next) => {
     if (clientRequestId) c.res.headers.set("x-ms-client-request-id", clientRequestId);
   }
 });
+
+app.use("*", refuseOversizedBodies);
 
 /** Cloud metadata (`az cloud register`, SDK endpoint discovery): anonymous, as is the image alias document below. */
 app.get(HEALTH_PATH, () => healthResponse());

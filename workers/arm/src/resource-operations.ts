@@ -11,6 +11,7 @@ import type { ArmEnv } from "./env";
 import { requireResourceGroup, requireWritableResourceGroup } from "./providers/resources/resource-group-store";
 import type { ArmDocument, ResourceAddress, ResourceTypeRecord } from "./resource-types";
 import { recordFor } from "./registry";
+import { refuseControlCharacters, validateEnvelope } from "./request-body";
 
 /** The id of a resource of `type` (canonical casing) named `names` in a resource group. */
 export function resourceIdOf(subscriptionId: string, resourceGroup: string, type: string, names: string[]): string {
@@ -82,9 +83,11 @@ export async function writeResource(
   body: Record<string, unknown> | (() => Promise<Record<string, unknown>>),
 ): Promise<{ status: number; body: ArmDocument }> {
   if (mode === "patch" && record.patchable === false) throw ArmErrors.methodNotAllowed("PATCH");
+  refuseControlCharacters(address.name);
   record.validateName?.(address.name);
   await authorize(env, caller, record.actions.write, address.id);
   const content = typeof body === "function" ? await body() : body;
+  validateEnvelope(content);
   const linked = record.links?.(env, content);
   if (linked && linked.links.length) await authorizeLinked(env, caller, record.actions.write, address.id, linked.links);
   const group = await requireWritableResourceGroup(env, address.subscriptionId, address.resourceGroup);

@@ -7,6 +7,7 @@ import { publicBase } from "../../../shared/public-url";
 import type { DirectoryOutcome, DirectoryRefusal } from "../../../shared/rpc";
 import type { Caller } from "./authentication";
 import type { GraphEnv } from "./env";
+import { BodyRefused, GRAPH_MAX_BODY_BYTES, MAX_JSON_DEPTH, boundedBodies, isJsonMediaType, mediaType, readBodyText, tooDeep } from "../../../shared/request-limits";
 
 export interface GraphVariables {
   caller: Caller;
@@ -34,10 +35,24 @@ export function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
-/** The JSON object in the body; an empty body reads as {} (Graph's actions accept one). */
+/**
+ * The JSON object in the body; an empty body reads as {} (Graph's actions accept one). JSON by
+ * its Content-Type (absent counts as JSON), at most 4 MB (counted while streaming; the declared length is checked first) and 64 levels deep, both
+ * checked before parsing (shared/request-limits.ts).
+ */
 export async function readJsonObject(c: GraphContext): Promise<Record<string, unknown>> {
-  const text = await c.req.text();
+  // Graph reads a body only as JSON; its refusal says so ("Please ensure Content-Type header is set…").
+  const type = mediaType(c.req.raw);
+  if (type !== null && !isJsonMediaType(type)) throw GraphErrors.invalidJson();
+  let text: string;
+  try {
+    text = await readBodyText(c.req.raw, GRAPH_MAX_BODY_BYTES);
+  } catch (err) {
+    if (!(err instanceof BodyRefused)) throw err;
+    throw err.refusal.kind === "tooLarge" ? GraphErrors.requestTooLarge(GRAPH_MAX_BODY_BYTES) : GraphErrors.invalidJson();
+  }
   if (text.trim() === "") return {};
+  if (tooDeep(text)) throw GraphErrors.jsonTooDeep(MAX_JSON_DEPTH);
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
@@ -84,3 +99,6 @@ function refusalError(refusal: DirectoryRefusal, subject: Subject, detail?: stri
       return GraphErrors.invalidPropertyValue(detail ?? "Invalid request.");
   }
 }
+
+/** Middleware: a body declared larger than Graph's 4 MB is refused before anything reads it. */
+export const refuseOversizedBodies = boundedBodies(GRAPH_MAX_BODY_BYTES, () => GraphErrors.requestTooLarge(GRAPH_MAX_BODY_BYTES));

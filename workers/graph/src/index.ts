@@ -13,7 +13,7 @@ import { applicationRoutes } from "./application-routes";
 import { authenticate } from "./authentication";
 import { directoryObjectRoutes } from "./directory-object-routes";
 import type { GraphEnv } from "./env";
-import type { GraphVariables } from "./graph-request";
+import { refuseOversizedBodies, type GraphVariables } from "./graph-request";
 import { servicePrincipalRoutes } from "./service-principal-routes";
 import { HEALTH_PATH, healthResponse } from "../../../shared/health";
 import { applyClockOffset, syncClock } from "../../../shared/emulator-clock";
@@ -72,6 +72,8 @@ app.use("*", async (c, next) => {
   c.res.headers.set("OData-Version", "4.0");
   c.res.headers.set("Cache-Control", "no-cache");
 });
+
+app.use("*", refuseOversizedBodies);
 
 app.get(HEALTH_PATH, () => healthResponse());
 

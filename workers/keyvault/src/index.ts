@@ -15,6 +15,7 @@ import { requireApiVersion } from "./api-versions";
 import { authenticate } from "./authentication";
 import type { KeyVaultEnv } from "./env";
 import { handleSecrets } from "./secret-routes";
+import { refuseOversizedBodies } from "./secret-input";
 import type { VaultObject } from "./vault-object";
 import { HEALTH_PATH, healthResponse } from "../../../shared/health";
 import { applyClockOffset, syncClock } from "../../../shared/emulator-clock";
@@ -72,6 +73,8 @@ app.use("*", async (c, next) => {
   const clientRequestId = c.req.header("x-ms-client-request-id");
   if (clientRequestId) c.res.headers.set("x-ms-client-request-id", clientRequestId);
 });
+
+app.use("*", refuseOversizedBodies);
 
 app.get(HEALTH_PATH, () => healthResponse());
 

@@ -1,6 +1,7 @@
 // Reading what clients send about secrets: names in the path, SecretSetParameters (PUT) and
 // SecretUpdateParameters (PATCH). Malformed input is Key Vault's 400 BadParameter, never a 500.
 import { KeyVaultErrors } from "../../../shared/errors/keyvault";
+import { BodyRefused, KEYVAULT_MAX_BODY_BYTES, MAX_JSON_DEPTH, boundedBodies, isJsonMediaType, mediaType, readBodyText, tooDeep } from "../../../shared/request-limits";
 import type { SecretInput, SecretPatch } from "./vault-object";
 
 /** Key Vault object names: 1-127 letters, digits and dashes. */
@@ -20,7 +21,21 @@ export function isVersion(segment: string): boolean {
 }
 
 async function readObject(request: Request): Promise<Record<string, unknown>> {
-  const text = await request.text();
+  // A body is read only as JSON (absent Content-Type counts as JSON); the wording is the emulator's.
+  const type = mediaType(request);
+  if (type !== null && !isJsonMediaType(type)) {
+    throw KeyVaultErrors.badParameter(`The content type '${request.headers.get("content-type")!.trim()}' is not supported. Use application/json.`);
+  }
+  let text: string;
+  try {
+    text = await readBodyText(request, KEYVAULT_MAX_BODY_BYTES);
+  } catch (err) {
+    if (!(err instanceof BodyRefused)) throw err;
+    throw err.refusal.kind === "tooLarge"
+      ? KeyVaultErrors.requestTooLarge(KEYVAULT_MAX_BODY_BYTES)
+      : KeyVaultErrors.badParameter("The request body is not valid UTF-8.");
+  }
+  if (tooDeep(text)) throw KeyVaultErrors.badParameter(`The request body nests JSON deeper than ${MAX_JSON_DEPTH} levels.`);
   let parsed: unknown;
   try {
     parsed = text.trim() === "" ? undefined : JSON.parse(text);
@@ -90,3 +105,6 @@ export async function readSecretUpdate(request: Request): Promise<SecretPatch> {
   const t = tags(body.tags);
   return { ...(type !== undefined ? { contentType: type } : {}), ...(t ? { tags: t } : {}), ...attributes(body) };
 }
+
+/** Middleware: a body declared larger than the data plane takes is refused before anything reads it. */
+export const refuseOversizedBodies = boundedBodies(KEYVAULT_MAX_BODY_BYTES, () => KeyVaultErrors.requestTooLarge(KEYVAULT_MAX_BODY_BYTES));

@@ -60,6 +60,7 @@ export function desiredVm(
   if (body.properties !== undefined && body.properties !== null && !isObject(body.properties)) {
     throw ArmErrors.invalidRequestContent("properties must be an object");
   }
+  if (isObject(body.properties)) validateVmProperties(body.properties);
   const tags = body.tags === undefined ? undefined : validateTags(body.tags);
   const identityBody = body.identity as Record<string, unknown> | undefined | null;
   const existingMap = (existing?.identity?.userAssignedIdentities ?? {}) as Record<string, unknown>;
@@ -98,6 +99,42 @@ export function desiredVm(
   }
   const result = desiredDocument(existing, request, tags);
   return { doc: withNetworkProfile(result.doc, request.subscriptionId), identity, userAssigned };
+}
+
+/**
+ * The well-known VM properties must have their JSON types before anything stores or serves them
+ * (IMDS hands vmSize and the profiles out as strings): Compute's 400 InvalidParameter, naming the
+ * parameter as Compute does ("The value of parameter hardwareProfile.vmSize is invalid.").
+ */
+const VM_PROPERTY_TYPES: [path: string, type: "string" | "object" | "array"][] = [
+  ["hardwareProfile", "object"],
+  ["hardwareProfile.vmSize", "string"],
+  ["osProfile", "object"],
+  ["osProfile.computerName", "string"],
+  ["osProfile.adminUsername", "string"],
+  ["osProfile.adminPassword", "string"],
+  ["osProfile.customData", "string"],
+  ["osProfile.linuxConfiguration", "object"],
+  ["osProfile.windowsConfiguration", "object"],
+  ["osProfile.secrets", "array"],
+  ["storageProfile", "object"],
+  ["storageProfile.imageReference", "object"],
+  ["storageProfile.osDisk", "object"],
+  ["storageProfile.osDisk.osType", "string"],
+  ["storageProfile.dataDisks", "array"],
+  ["networkProfile", "object"],
+  ["priority", "string"],
+  ["evictionPolicy", "string"],
+  ["userData", "string"],
+];
+
+function validateVmProperties(properties: Record<string, unknown>): void {
+  for (const [path, type] of VM_PROPERTY_TYPES) {
+    const value = path.split(".").reduce<unknown>((v, key) => (isObject(v) ? v[key] : undefined), properties);
+    if (value === undefined || value === null) continue;
+    const ok = type === "object" ? isObject(value) : type === "array" ? Array.isArray(value) : typeof value === type;
+    if (!ok) throw ArmErrors.invalidParameter(`The value of parameter ${path} is invalid.`);
+  }
 }
 
 /** The NICs a VM document names (ids as written). */

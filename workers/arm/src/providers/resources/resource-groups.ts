@@ -8,7 +8,7 @@ import { armJson, methodNotAllowed, requireSubscription, subscriptionIndex, type
 import { authorize } from "../../authorization";
 import type { Caller } from "../../authentication";
 import type { ArmEnv } from "../../env";
-import { readJsonObject, normalizeLocation, validateTags, isObject } from "../../request-body";
+import { readJsonObject, normalizeLocation, validateEnvelope, validateTags, isObject } from "../../request-body";
 import { resolveResourceId } from "../../resource-operations";
 import type { ArmDocument } from "../../resource-types";
 import { RESOURCES_API_VERSIONS } from "./api-versions";
@@ -55,6 +55,7 @@ export async function handleResourceGroups(req: ArmRequest): Promise<Response | 
     case "PATCH": {
       await authorize(req.env, req.caller, WRITE, id);
       const body = await readJsonObject(req.raw);
+      validateEnvelope(body);
       const group = await requireWritableResourceGroup(req.env, subscriptionId, name);
       if (body.location !== undefined && normalizeLocation(String(body.location)) !== group.location) {
         throw ArmErrors.conflict("InvalidResourceGroupLocation", `Invalid resource group location '${String(body.location)}'. The Resource group already exists in location '${group.location}'.`);
@@ -113,6 +114,7 @@ export async function putResourceGroup(
   const id = resourceGroupId(subscriptionId, name);
   await authorize(env, caller, WRITE, id);
   const content = typeof body === "function" ? await body() : body;
+  validateEnvelope(content);
   if (typeof content.location !== "string" || !content.location.trim()) throw ArmErrors.locationRequired();
   const location = normalizeLocation(content.location);
   const tags = content.tags === undefined ? undefined : validateTags(content.tags);

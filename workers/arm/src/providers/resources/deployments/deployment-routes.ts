@@ -7,7 +7,7 @@ import { subscriptionScope } from "../../../../../../shared/resource-id";
 import { requireApiVersion } from "../../../api-versions";
 import { armJson, methodNotAllowed, requireSubscription, subscriptionIndex, type ArmRequest } from "../../../arm-request";
 import { authorize } from "../../../authorization";
-import { normalizeLocation, readJsonObject } from "../../../request-body";
+import { normalizeLocation, readJsonObject, validateEnvelope } from "../../../request-body";
 import type { ArmDocument, ProviderRoutes } from "../../../resource-types";
 import { RESOURCES_API_VERSIONS } from "../api-versions";
 import { DEPLOYMENT_TYPE, deploymentRequest, prepare, runDeployment, type DeploymentTarget } from "./deployment-engine";
@@ -81,6 +81,7 @@ export const deploymentRoutes: ProviderRoutes = {
         validateDeploymentName(name);
         await authorize(req.env, req.caller, ACTIONS.write, id);
         const body = await readJsonObject(req.raw);
+        validateEnvelope(body);
         const request = deploymentRequest(body, true);
         const existing = await deploymentStore.read(req.env, id);
         const run = await runDeployment(req.env, req.caller, target, request, {
