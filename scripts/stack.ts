@@ -164,6 +164,8 @@ export interface StackOptions {
   /** Vaults also answer at {name}.{suffix} (default: the top-level wrangler.toml's VAULT_DNS_SUFFIX). */
   vaultDnsSuffix?: string;
   log?: (line: string) => void;
+  /** Tests only: enables Resource Manager's fault seam (workers/arm/src/failpoints.ts). */
+  testFailpoints?: boolean;
   /** Progress lines for a person waiting (npm start). */
   progress?: (line: string) => void;
 }
@@ -291,6 +293,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     LOG: options.logLevel?.toLowerCase(),
     IMDS_THROTTLING: options.imdsThrottling?.toLowerCase(),
     VAULT_DNS_SUFFIX: vaultDnsSuffix,
+    TEST_FAILPOINTS: options.testFailpoints ? "on" : undefined,
   };
 
   progress(`bundling ${workers.length} workers`);

@@ -1,4 +1,7 @@
-import type { DirectoryControlRpc, DirectoryRpc, EmulatorControlRpc, ImdsControlRpc, ImdsRpc, VaultAdminRpc } from "../../../shared/rpc";
+import type { GraphControlBinding } from "../../../shared/bindings/graph-control";
+import type { ManagedIdentityDirectoryBinding } from "../../../shared/bindings/managed-identity-directory";
+import type { MetadataServiceBinding } from "../../../shared/bindings/metadata-service";
+import type { VaultAdminBinding } from "../../../shared/bindings/vault-admin";
 
 export interface ArmEnv {
   RESOURCES: DurableObjectNamespace;
@@ -8,15 +11,17 @@ export interface ArmEnv {
   AUTHORIZATION: DurableObjectNamespace;
   /** Operating state (shared/emulator-state.ts): the emulator clock's offset of record. */
   EMULATOR: DurableObjectNamespace;
-  AAD: Fetcher & DirectoryRpc & DirectoryControlRpc;
-  IMDS: Fetcher & ImdsRpc & ImdsControlRpc;
-  KEYVAULT: Fetcher & VaultAdminRpc & EmulatorControlRpc;
+  AAD: ManagedIdentityDirectoryBinding;
+  IMDS: MetadataServiceBinding;
+  KEYVAULT: VaultAdminBinding;
   /** Graph's control entrypoint (the emulator clock); absent where Graph is not deployed. */
-  GRAPH?: Fetcher & EmulatorControlRpc;
+  GRAPH?: GraphControlBinding;
   TENANT_ID: string;
   SUBSCRIPTION_ID: string;
   ADMIN_CLIENT_ID: string;
   RBAC_ENFORCEMENT: string;
+  /** "on" only in tests started with `testFailpoints`: enables the fault seam of failpoints.ts. */
+  TEST_FAILPOINTS?: string;
   ARM_URL?: string;
   LOGIN_URL?: string;
   IMDS_URL?: string;

@@ -6,7 +6,10 @@
 //
 // Every step that reaches another worker is idempotent and recorded before it is taken, so a
 // failed operation leaves nothing half-made: it reports the failure, and the next operation on
-// the VM (or the retry) first finishes cleaning up (recover()).
+// the VM (or the retry) first finishes cleaning up (recover()); so does an alarm set with the
+// note, which fires after a crash and restart too (recovery-alarm.ts). Taking an identity away
+// reconfigures IMDS before its principal is deleted, so IMDS never issues for a principal that is
+// gone; a delete is marked first (provisioningState Deleting) and finished by recover() if cut off.
 //
 // The NICs the VM names must exist; each records the VM (its `virtualMachine`) before the VM's
 // state is committed, and is let go once the VM no longer names it or is deleted. A NIC attached
@@ -21,6 +24,8 @@ import type { ImdsIdentity, VmImdsConfiguration } from "../../../../../shared/rp
 import type { ArmEnv } from "../../env";
 import { identityTypeName } from "../../identity-property";
 import { asResult, errorMessage, SerialQueue, type OperationResult } from "../../operation";
+import { failpoint } from "../../failpoints";
+import { RECOVERY_RETRY_MS, scheduleRecovery } from "../../recovery-alarm";
 import type { SubscriptionIndex } from "../resources/subscription-index";
 import type { IdentityMaterial, UserAssignedIdentityObject } from "../managed-identity/user-assigned-identity-object";
 import { attachVirtualMachine, detachVirtualMachine } from "../network/network-interface-type";
@@ -54,6 +59,8 @@ interface VmState {
   system: SystemIdentity | null;
   /** By lower-cased identity id. */
   userAssigned: Record<string, AttachedIdentity>;
+  /** Set before a delete's first step; recover() finishes the delete. */
+  deleting?: boolean;
 }
 
 /** Work a failed operation left to finish: principals to delete, an IMDS view to re-send, NICs to let go. */
@@ -65,13 +72,20 @@ interface Recovery {
   orphanNics?: { nicId: string; vmId: string }[];
 }
 
+function pending(recovery: Recovery): boolean {
+  return recovery.orphanPrincipals.length > 0 || recovery.imdsStale || recovery.orphanEndpointKeys.length > 0 || (recovery.orphanNics?.length ?? 0) > 0;
+}
+
 const CLEAN: Recovery = { orphanPrincipals: [], imdsStale: false, orphanEndpointKeys: [], orphanNics: [] };
 
 export class VirtualMachineObject extends DurableObject<ArmEnv> {
   private readonly queue = new SerialQueue();
 
   async read(): Promise<VmDocument | null> {
-    return (await this.state())?.doc ?? null;
+    const state = await this.state();
+    if (!state) return null;
+    if (!state.deleting) return state.doc;
+    return { ...state.doc, properties: { ...state.doc.properties, provisioningState: "Deleting" } };
   }
 
   async endpointKey(): Promise<string | null> {
@@ -83,6 +97,17 @@ export class VirtualMachineObject extends DurableObject<ArmEnv> {
     const state = await this.state();
     if (!state?.system) return null;
     return { principalId: state.system.principalId, clientId: state.system.clientId, tenantId: state.tenantId, doc: state.doc };
+  }
+
+  /** The alarm set with a recovery note: finish what a failed or cut-off operation left. */
+  override async alarm(): Promise<void> {
+    await this.queue.run(async () => {
+      try {
+        await this.recover();
+      } catch {
+        await scheduleRecovery(this.ctx.storage, RECOVERY_RETRY_MS);
+      }
+    });
   }
 
   async write(request: VmWriteRequest): Promise<OperationResult> {
@@ -112,6 +137,12 @@ export class VirtualMachineObject extends DurableObject<ArmEnv> {
 
   private async recovery(): Promise<Recovery> {
     return (await this.ctx.storage.get<Recovery>("recovery")) ?? { ...CLEAN, orphanPrincipals: [], orphanEndpointKeys: [], orphanNics: [] };
+  }
+
+  /** Writes the recovery note ahead of a step and sets the alarm that finishes it if nothing else does. */
+  private async note(recovery: Recovery): Promise<void> {
+    await this.ctx.storage.put("recovery", recovery);
+    if (pending(recovery)) await scheduleRecovery(this.ctx.storage);
   }
 
   private vmKey(state: { doc: VmDocument }): string {
@@ -152,7 +183,7 @@ export class VirtualMachineObject extends DurableObject<ArmEnv> {
     const newNics = nics.filter((nic) => !previousNics.some((p) => sameId(p, nic)));
     if (newNics.length) {
       recovery.orphanNics = [...(recovery.orphanNics ?? []), ...newNics.map((nicId) => ({ nicId, vmId: doc.id }))];
-      await this.ctx.storage.put("recovery", recovery);
+      await this.note(recovery);
     }
     for (const nic of nics) await attachVirtualMachine(this.env, nic, doc.id, doc.location);
 
@@ -167,8 +198,9 @@ export class VirtualMachineObject extends DurableObject<ArmEnv> {
       };
       recovery.orphanPrincipals.push({ tenantId, principalId: created.principalId });
       if (!current) recovery.orphanEndpointKeys.push(endpointKey);
-      await this.ctx.storage.put("recovery", recovery);
+      await this.note(recovery);
       try {
+        await failpoint(this.env, "aad.createPrincipal");
         await this.env.AAD.createManagedIdentityPrincipal({
           tenantId,
           objectId: created.principalId,
@@ -188,14 +220,11 @@ export class VirtualMachineObject extends DurableObject<ArmEnv> {
         throw ArmErrors.dependencyFailed("creating the service principal of the system-assigned identity", errorMessage(err));
       }
       system = created;
-    } else if (!identity.system && system) {
-      try {
-        await this.env.AAD.deleteServicePrincipal(tenantId, system.principalId);
-      } catch (err) {
-        throw ArmErrors.dependencyFailed("deleting the service principal of the system-assigned identity", errorMessage(err));
-      }
-      system = null;
     }
+    // A system-assigned identity taken away: its principal is deleted only after IMDS stops
+    // issuing for it (below), and the deletion is noted first so it finishes even if cut off.
+    const removedSystem = !identity.system && system ? system : null;
+    if (removedSystem) system = null;
 
     const next: VmState = {
       doc: withIdentity(doc, identity.system || identity.user, system, tenantId, userAssigned),
@@ -207,19 +236,34 @@ export class VirtualMachineObject extends DurableObject<ArmEnv> {
       userAssigned,
     };
     try {
+      await failpoint(this.env, "imds.configureVm");
       await this.env.IMDS.configureVm(endpointKey, imdsConfiguration(next));
     } catch (err) {
-      if (system && system !== current?.system) {
-        // Undo what this operation added; the committed state stays as it was.
-        await this.recover().catch(() => undefined);
-      } else if (current?.system && !system) {
-        // The principal is already gone: commit its removal, and re-send IMDS's view later.
-        await this.commit({ ...current, system: null, doc: withIdentity(current.doc, Object.keys(current.userAssigned).length > 0, null, tenantId, current.userAssigned) }, { imdsStale: true });
-      }
+      // Undo what this operation added (a new principal, a new IMDS base, new NICs); the committed
+      // state stays as it was, and IMDS is re-sent that state: nothing was taken away yet.
+      recovery.imdsStale = current !== null;
+      await this.note(recovery);
+      await this.recover().catch(() => undefined);
       throw ArmErrors.dependencyFailed("configuring the virtual machine's metadata service", errorMessage(err));
     }
-    await this.commit(next, { imdsStale: false });
+    if (removedSystem) {
+      recovery.orphanPrincipals.push({ tenantId, principalId: removedSystem.principalId });
+      await this.note(recovery);
+    }
+    // Listed before it is committed: a list never misses a VM that exists (it skips one that does not).
     await this.index().upsert({ id: next.doc.id, type: VM_TYPE, resourceGroup: request.resourceGroup });
+    await failpoint(this.env, "arm.beforeCommit");
+    await this.commit(next, { imdsStale: false, keep: removedSystem ? recovery : undefined });
+    if (removedSystem) {
+      try {
+        await failpoint(this.env, "aad.deletePrincipal");
+        await this.env.AAD.deleteServicePrincipal(tenantId, removedSystem.principalId);
+        await this.note({ ...CLEAN, orphanPrincipals: [], orphanEndpointKeys: [], orphanNics: [] });
+      } catch {
+        // The identity is gone from the VM and from IMDS; its principal's deletion is noted and
+        // finishes on the alarm or the next operation. The write itself succeeded.
+      }
+    }
     await this.detachAll(detached, vmKey);
     await this.detachNics(previousNics.filter((nic) => !nics.some((n) => sameId(n, nic))), next.doc.id);
     return { status: current ? 200 : 201, body: next.doc };
@@ -227,21 +271,39 @@ export class VirtualMachineObject extends DurableObject<ArmEnv> {
 
   private async applyDelete(): Promise<{ status: number; body?: unknown }> {
     await this.finishEarlierFailure();
-    const current = await this.state();
-    if (!current) return { status: 204 };
+    const state = await this.state();
+    if (!state) return { status: 204 };
+    // Marked first: whatever happens below, the delete is finished (by recover(), on the alarm or
+    // the next operation), never forgotten.
+    if (!state.deleting) {
+      await this.ctx.storage.put("state", { ...state, deleting: true } satisfies VmState);
+      await scheduleRecovery(this.ctx.storage);
+    }
     try {
-      await this.env.IMDS.clearVm(current.endpointKey);
-      if (current.system) await this.env.AAD.deleteServicePrincipal(current.tenantId, current.system.principalId);
+      await this.finishDelete();
     } catch (err) {
       throw ArmErrors.dependencyFailed("deleting the virtual machine's identity", errorMessage(err));
     }
+    return { status: 200 };
+  }
+
+  /** The steps of a delete, each idempotent: IMDS first (no more tokens), then the principal, then the VM. */
+  private async finishDelete(): Promise<void> {
+    const current = await this.state();
+    if (!current) return;
+    await failpoint(this.env, "imds.clearVm");
+    await this.env.IMDS.clearVm(current.endpointKey);
+    if (current.system) {
+      await failpoint(this.env, "aad.deletePrincipal");
+      await this.env.AAD.deleteServicePrincipal(current.tenantId, current.system.principalId);
+    }
     await this.index().remove(current.doc.id);
-    await this.ctx.storage.deleteAll();
     // Deleting a VM never deletes a user-assigned identity; it only stops using it.
     await this.detachAll(Object.keys(current.userAssigned), this.vmKey(current));
     // Nor its NICs (deleteOption Delete is not emulated): they are free for another VM or a delete.
     await this.detachNics(networkInterfaceIds(current.doc), current.doc.id);
-    return { status: 200 };
+    await this.ctx.storage.deleteAll();
+    await this.ctx.storage.deleteAlarm();
   }
 
   /** Best effort: a NIC left naming this VM is still free, since a NIC is in use only while the VM names it. */
@@ -258,9 +320,16 @@ export class VirtualMachineObject extends DurableObject<ArmEnv> {
     );
   }
 
-  /** Commits the VM state and clears the recovery notes of this operation in one atomic write. */
-  private async commit(state: VmState, flags: { imdsStale: boolean }): Promise<void> {
-    await this.ctx.storage.put({ state, recovery: { ...CLEAN, imdsStale: flags.imdsStale } satisfies Recovery });
+  /**
+   * Commits the VM state and its recovery notes in one atomic write: clean, or (`keep`) the
+   * principals still to delete after the commit (an identity taken away).
+   */
+  private async commit(state: VmState, flags: { imdsStale: boolean; keep?: Recovery }): Promise<void> {
+    const recovery: Recovery = flags.keep
+      ? { ...CLEAN, orphanPrincipals: flags.keep.orphanPrincipals.filter((o) => o.principalId !== state.system?.principalId), orphanEndpointKeys: [], orphanNics: [] }
+      : { ...CLEAN, imdsStale: flags.imdsStale };
+    await this.ctx.storage.put({ state, recovery });
+    if (pending(recovery)) await scheduleRecovery(this.ctx.storage);
   }
 
   private async finishEarlierFailure(): Promise<void> {
@@ -271,8 +340,12 @@ export class VirtualMachineObject extends DurableObject<ArmEnv> {
     }
   }
 
-  /** Finishes what a failed operation left: deletes principals it created, re-sends IMDS's view. */
+  /** Finishes what a failed operation left: deletes principals it created, re-sends IMDS's view, ends a delete. */
   private async recover(): Promise<void> {
+    if ((await this.state())?.deleting) {
+      await this.finishDelete();
+      return;
+    }
     const recovery = await this.recovery();
     const orphanNics = recovery.orphanNics ?? [];
     if (!recovery.orphanPrincipals.length && !recovery.imdsStale && !recovery.orphanEndpointKeys.length && !orphanNics.length) return;
@@ -281,13 +354,14 @@ export class VirtualMachineObject extends DurableObject<ArmEnv> {
     for (const orphan of orphanNics) {
       if (!named.some((nic) => sameId(nic, orphan.nicId))) await detachVirtualMachine(this.env, orphan.nicId, orphan.vmId);
     }
-    const committed = current?.system?.principalId;
-    for (const orphan of recovery.orphanPrincipals) {
-      if (orphan.principalId !== committed) await this.env.AAD.deleteServicePrincipal(orphan.tenantId, orphan.principalId);
-    }
+    // IMDS first: it must issue only for the committed identities before any principal goes.
     for (const key of recovery.orphanEndpointKeys) if (key !== current?.endpointKey) await this.env.IMDS.clearVm(key);
     if (current && (recovery.imdsStale || recovery.orphanPrincipals.length)) {
       await this.env.IMDS.configureVm(current.endpointKey, imdsConfiguration(current));
+    }
+    const committed = current?.system?.principalId;
+    for (const orphan of recovery.orphanPrincipals) {
+      if (orphan.principalId !== committed) await this.env.AAD.deleteServicePrincipal(orphan.tenantId, orphan.principalId);
     }
     await this.ctx.storage.put("recovery", CLEAN);
   }

@@ -2,6 +2,8 @@
 // service principal lives exactly as long as it does. It remembers which VMs use it, so that
 // deleting it takes its credential away from every VM's IMDS (the VMs keep the reference, as
 // in Azure). Lifecycle operations run one at a time; attach/detach only touch storage.
+// A principal being created and a delete in progress are noted before their steps, and an alarm
+// set with the note finishes them after a failure or a crash (recovery-alarm.ts).
 import { DurableObject } from "cloudflare:workers";
 import { createSelfSignedCertificate, type CertificateCredential } from "../../../../../shared/certificates";
 import { stubOf } from "../../../../../shared/durable";
@@ -9,6 +11,8 @@ import { ArmErrors } from "../../../../../shared/errors/arm";
 import type { FederatedCredential } from "../../../../../shared/rpc";
 import type { ArmEnv } from "../../env";
 import { asResult, errorMessage, SerialQueue, type OperationResult } from "../../operation";
+import { failpoint } from "../../failpoints";
+import { RECOVERY_RETRY_MS, scheduleRecovery } from "../../recovery-alarm";
 import { isObject, normalizeLocation, validateTags } from "../../request-body";
 import type { SubscriptionIndex } from "../resources/subscription-index";
 import {
@@ -55,6 +59,18 @@ export class UserAssignedIdentityObject extends DurableObject<ArmEnv> {
 
   private async state(): Promise<UamiState | null> {
     return (await this.ctx.storage.get<UamiState>("state")) ?? null;
+  }
+
+  /** The alarm set with a note: delete a principal a failed create left, finish a cut-off delete. */
+  override async alarm(): Promise<void> {
+    await this.queue.run(async () => {
+      try {
+        await this.finishEarlierFailure();
+        if (await this.ctx.storage.get<boolean>("deleting")) await this.applyDelete();
+      } catch {
+        await scheduleRecovery(this.ctx.storage, RECOVERY_RETRY_MS);
+      }
+    });
   }
 
   async read(): Promise<UamiDocument | null> {
@@ -217,7 +233,9 @@ export class UserAssignedIdentityObject extends DurableObject<ArmEnv> {
       properties: { isolationScope, tenantId: request.tenantId, principalId, clientId },
     };
     await this.ctx.storage.put("orphanPrincipal", { tenantId: request.tenantId, principalId });
+    await scheduleRecovery(this.ctx.storage);
     try {
+      await failpoint(this.env, "aad.createPrincipal");
       await this.env.AAD.createManagedIdentityPrincipal({
         tenantId: request.tenantId,
         objectId: principalId,
@@ -237,9 +255,18 @@ export class UserAssignedIdentityObject extends DurableObject<ArmEnv> {
       throw ArmErrors.dependencyFailed("creating the identity's service principal", errorMessage(err));
     }
     const state: UamiState = { doc, resourceGroup: request.resourceGroup, tenantId: request.tenantId, credential, federated: [], attachedTo: [] };
-    await this.ctx.storage.put({ state });
-    await this.ctx.storage.delete("orphanPrincipal");
+    // Listed first (a list skips an id whose object has no state), then committed with the note cleared.
     await this.index().upsert({ id: doc.id, type: UAMI_TYPE, resourceGroup: request.resourceGroup });
+    try {
+      await failpoint(this.env, "arm.beforeCommit");
+      await this.ctx.storage.transaction(async (txn) => {
+        await txn.put("state", state);
+        await txn.delete("orphanPrincipal");
+      });
+    } catch (err) {
+      await this.finishEarlierFailure().catch(() => undefined);
+      throw ArmErrors.dependencyFailed("storing the identity", errorMessage(err));
+    }
     return { status: 201, body: doc };
   }
 
@@ -247,9 +274,11 @@ export class UserAssignedIdentityObject extends DurableObject<ArmEnv> {
     await this.finishEarlierFailure();
     const state = await this.state();
     if (!state) return { status: 204 };
-    // From here on attach() refuses, even if a step below fails and the delete is retried.
+    // From here on attach() refuses, even if a step below fails; the alarm finishes the delete.
     await this.ctx.storage.put("deleting", true);
+    await scheduleRecovery(this.ctx.storage);
     try {
+      await failpoint(this.env, "aad.deletePrincipal");
       await this.env.AAD.deleteServicePrincipal(state.tenantId, state.doc.properties.principalId);
     } catch (err) {
       throw ArmErrors.dependencyFailed("deleting the identity's service principal", errorMessage(err));
@@ -260,6 +289,7 @@ export class UserAssignedIdentityObject extends DurableObject<ArmEnv> {
     }
     await this.index().remove(state.doc.id);
     await this.ctx.storage.deleteAll();
+    await this.ctx.storage.deleteAlarm();
     return { status: 200 };
   }
 
