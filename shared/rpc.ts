@@ -43,18 +43,6 @@ export interface PublicJwk {
   issuer?: string;
 }
 
-/** The directory (Azure AD authority) as seen by Resource Manager. */
-export interface DirectoryRpc {
-  createManagedIdentityPrincipal(input: ManagedIdentityPrincipalInput): Promise<ServicePrincipalView>;
-  /** Idempotent: deleting a principal that is already gone is not an error. */
-  deleteServicePrincipal(tenantId: string, objectId: string): Promise<{ deleted: boolean }>;
-  getServicePrincipal(tenantId: string, objectId: string): Promise<ServicePrincipalView | null>;
-  /** The tenant's token-signing keys, public parts only (what the JWKS endpoint publishes). */
-  signingKeys(tenantId: string): Promise<PublicJwk[]>;
-  /** Replaces the federated identity credentials a managed identity's principal trusts. */
-  setFederatedCredentials(tenantId: string, objectId: string, credentials: FederatedCredential[]): Promise<void>;
-}
-
 /**
  * A password credential as Microsoft Graph shows it. Graph never returns a secret after it is
  * created: `secretText` is null here, and `hint` is its first three characters.
@@ -299,11 +287,6 @@ export interface EmulatorControlRpc {
   setClockOffset(offsetSeconds: number): Promise<void>;
   /** POST {arm}/emulator/reset: forgets everything but what was seeded (tenant, admin, keys). */
   resetState(): Promise<void>;
-}
-
-/** The authority's side: Graph, which keeps no state, reads the clock from it. */
-export interface DirectoryControlRpc extends EmulatorControlRpc {
-  clockOffset(): Promise<number>;
 }
 
 /** IMDS's side: the faults injected into its token requests live where they are applied. */

@@ -1,6 +1,6 @@
 // The directory operations Microsoft Graph serves (GraphDirectoryRpc), on the authority's side of
-// the binding. DirectoryService (index.ts) inherits them, so one entrypoint serves both Resource
-// Manager and Graph. Callers are trusted: the Graph worker authenticates and authorizes first.
+// the binding. Graph's entrypoint, GraphDirectory (index.ts), inherits them; Resource Manager's
+// binding cannot reach them. Callers are trusted: the Graph worker authenticates and authorizes first.
 //
 // Every change to the indexes is one transaction in the tenant's object (directory-tables.ts);
 // principals' own objects are written before they become reachable and erased after they stop

@@ -2,15 +2,17 @@
 // serves them. RPC (DirectoryRpc): what Resource Manager asks of the directory when it creates
 // and deletes managed identities; (GraphDirectoryRpc, graph-directory.ts) what the Graph worker
 // reads and writes: principals, applications and their secrets.
+import { WorkerEntrypoint } from "cloudflare:workers";
 import { Hono, type Context } from "hono";
+import type { GraphDirectoryBinding } from "../../../shared/bindings/graph-directory";
+import type { ManagedIdentityDirectoryBinding } from "../../../shared/bindings/managed-identity-directory";
+import type { SigningKeysBinding } from "../../../shared/bindings/signing-keys";
+import { TOKEN_ENDPOINT_PATH } from "../../../shared/bindings/token-endpoint";
 import { AadError } from "../../../shared/errors/aad";
 import { isGuid } from "../../../shared/guid";
 import { publicBase } from "../../../shared/public-url";
 import type {
-  DirectoryControlRpc,
-  DirectoryRpc,
   FederatedCredential,
-  GraphDirectoryRpc,
   ManagedIdentityPrincipalInput,
   PublicJwk,
   ServicePrincipalView,
@@ -117,16 +119,53 @@ export default {
   fetch: app.fetch,
 } satisfies ExportedHandler<AadEnv>;
 
-/**
- * Resource Manager's view of the directory (service binding entrypoint "DirectoryService"), and
- * Graph's, inherited from GraphDirectoryEntrypoint.
- */
-export class DirectoryService extends GraphDirectoryEntrypoint implements DirectoryRpc, GraphDirectoryRpc, DirectoryControlRpc {
-  /** HTTP through the binding reaches the same routes as the public endpoint (IMDS uses the token endpoint). */
+// The service binding entrypoints, one per consumer, each granting only what its consumer needs
+// (contracts in shared/bindings/): Resource Manager manages managed identities' principals,
+// Graph reads and writes the directory view, Key Vault reads signing keys, IMDS reaches the token
+// endpoints over HTTP. The shared operations are module functions below.
+
+/** Key Vault's binding (entrypoint "SigningKeys"): the tenant's public signing keys only. */
+export class SigningKeys extends WorkerEntrypoint<AadEnv> implements SigningKeysBinding {
+  async signingKeys(tenantId: string): Promise<PublicJwk[]> {
+    return publicSigningKeys(this.env, tenantId);
+  }
+}
+
+/** IMDS's binding (entrypoint "TokenEndpoint"): HTTP to the token endpoints, nothing else. */
+export class TokenEndpoint extends WorkerEntrypoint<AadEnv> {
   override async fetch(request: Request): Promise<Response> {
+    const path = new URL(request.url).pathname;
+    if (request.method !== "POST" || !TOKEN_ENDPOINT_PATH.test(path)) {
+      const error = new AadError(404, "invalid_request", 90010, `The request path '${path}' is not served to this binding.`);
+      return Response.json(error.body(), { status: 404 });
+    }
     return app.fetch(request, this.env, this.ctx);
   }
+}
 
+/** Graph's binding (entrypoint "GraphDirectory"): the directory view, signing keys, the clock. */
+export class GraphDirectory extends GraphDirectoryEntrypoint implements GraphDirectoryBinding {
+  async signingKeys(tenantId: string): Promise<PublicJwk[]> {
+    return publicSigningKeys(this.env, tenantId);
+  }
+
+  /** Graph keeps no state: the clock's offset as this isolate knows it (re-read when stale). */
+  async clockOffset(): Promise<number> {
+    await syncAadClock(this.env);
+    return clockOffsetSeconds();
+  }
+}
+
+function publicSigningKeys(env: AadEnv, tenantId: string): Promise<PublicJwk[]> {
+  knownTenant(env, tenantId);
+  return stubOf<TenantAuthority>(env.TENANTS, tenantId.toLowerCase()).publicKeys();
+}
+
+/**
+ * Resource Manager's binding (entrypoint "ManagedIdentityDirectory"): principals of managed
+ * identities, their federated credentials, signing keys, and the control API's clock and reset.
+ */
+export class ManagedIdentityDirectory extends WorkerEntrypoint<AadEnv> implements ManagedIdentityDirectoryBinding {
   private tenant(tenantId: string) {
     knownTenant(this.env, tenantId);
     return stubOf<TenantAuthority>(this.env.TENANTS, tenantId.toLowerCase());
@@ -191,19 +230,13 @@ export class DirectoryService extends GraphDirectoryEntrypoint implements Direct
   }
 
   async signingKeys(tenantId: string): Promise<PublicJwk[]> {
-    return this.tenant(tenantId).publicKeys();
+    return publicSigningKeys(this.env, tenantId);
   }
 
   // Operating the emulator (Resource Manager's control API, workers/arm/src/control/).
 
   async setClockOffset(offsetSeconds: number): Promise<void> {
     applyClockOffset(await emulatorState(this.env).setClockOffset(offsetSeconds));
-  }
-
-  /** For Graph, which keeps no state: the offset as this isolate knows it (re-read when stale). */
-  async clockOffset(): Promise<number> {
-    await syncAadClock(this.env);
-    return clockOffsetSeconds();
   }
 
   /** Every principal but the admin, and every application, leave the directory; keys and the admin stay. */

@@ -1,7 +1,7 @@
-import type { DirectoryControlRpc, DirectoryRpc, GraphDirectoryRpc } from "../../../shared/rpc";
+import type { GraphDirectoryBinding } from "../../../shared/bindings/graph-directory";
 
 export interface GraphEnv {
-  AAD: Fetcher & DirectoryRpc & GraphDirectoryRpc & Pick<DirectoryControlRpc, "clockOffset">;
+  AAD: GraphDirectoryBinding;
   TENANT_ID: string;
   /** The seeded admin: the one principal with directory write rights. */
   ADMIN_CLIENT_ID: string;

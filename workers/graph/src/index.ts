@@ -3,7 +3,7 @@
 // Every request carries a bearer token our authority issued for Graph (else 401 with Graph's
 // challenge); reads are open to every principal of the tenant, writes need directory rights
 // (directory-rights.ts). The worker holds no state: the directory lives in the authority, reached
-// through DirectoryService (GraphDirectoryRpc), which also keeps the token endpoint in step with
+// through the authority's GraphDirectory entrypoint (shared/bindings/graph-directory.ts), which also keeps the token endpoint in step with
 // every change.
 import { WorkerEntrypoint } from "cloudflare:workers";
 import { Hono, type Context } from "hono";

@@ -1,10 +1,10 @@
-import type { DirectoryRpc } from "../../../shared/rpc";
+import type { TokenEndpointBinding } from "../../../shared/bindings/token-endpoint";
 
 export interface ImdsEnv {
   VM_HOSTS: DurableObjectNamespace;
   /** Operating state (shared/emulator-state.ts): the clock's offset, injected faults, the VM hosts in use. */
   EMULATOR: DurableObjectNamespace;
-  AAD: Fetcher & DirectoryRpc;
+  AAD: TokenEndpointBinding;
   /** Public base of the authority; the audience IMDS's client assertions name. */
   LOGIN_URL?: string;
   /** "on": answer 429 past Azure's per-VM limits (knob MIE_IMDS_THROTTLING). */

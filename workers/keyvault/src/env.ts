@@ -1,12 +1,13 @@
-import type { AuthorizationRpc, DirectoryRpc } from "../../../shared/rpc";
+import type { AuthorizationBinding } from "../../../shared/bindings/authorization";
+import type { SigningKeysBinding } from "../../../shared/bindings/signing-keys";
 
 export interface KeyVaultEnv {
   /** One VaultObject per vault, keyed by the lower-cased vault name (names are global in Azure). */
   VAULTS: DurableObjectNamespace;
   /** Operating state (shared/emulator-state.ts): the emulator clock's offset, the vaults in use. */
   EMULATOR: DurableObjectNamespace;
-  AAD: Fetcher & DirectoryRpc;
-  ARM: Fetcher & AuthorizationRpc;
+  AAD: SigningKeysBinding;
+  ARM: AuthorizationBinding;
   TENANT_ID: string;
   /** Public base URL of this worker (set by the local server; derived from the request otherwise). */
   VAULT_URL?: string;
