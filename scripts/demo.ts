@@ -5,13 +5,13 @@
 // step does not behave as described.
 import { ClientSecretCredential } from "@azure/identity";
 import { SecretClient } from "@azure/keyvault-secrets";
-import { execFile } from "node:child_process";
+import { execFile, spawnSync } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { getCACertificates, setDefaultCACertificates } from "node:tls";
 import { ROOT, optionsFromEnv, startStack, type Endpoints, type RunningStack } from "./stack.ts";
+import { ensureTls } from "./tls.ts";
 
 const ROLE = {
   keyVaultSecretsOfficer: "b86a8fe4-44ce-4948-aee5-eccb2c155cd7",
@@ -36,22 +36,13 @@ function expect(condition: unknown, message: string): asserts condition {
   console.log(`   ✓ ${message}`);
 }
 
-/** The running emulator, if its endpoints.json answers; otherwise one started here. */
+/** The running emulator, if its endpoints.json answers; otherwise one started here (MIE_DEMO_DATA_DIR). */
 async function emulator(): Promise<{ endpoints: Endpoints; stop?: RunningStack["stop"] }> {
-  const options = optionsFromEnv();
-  const file = join(options.dataDir, "endpoints.json");
-  if (existsSync(file)) {
-    const endpoints = JSON.parse(readFileSync(file, "utf8")) as Endpoints;
-    try {
-      await fetch(`${endpoints.imds}/`, { signal: AbortSignal.timeout(1000) });
-      if (endpoints.keyVault) return { endpoints };
-    } catch {
-      /* not running */
-    }
-  }
-  const dataDir = mkdtempSync(join(tmpdir(), "mie-demo-"));
+  const running = await runningEmulator();
+  if (running) return { endpoints: running };
+  const dataDir = process.env.MIE_DEMO_DATA_DIR!;
   console.log(dim(`(no emulator running: starting one in ${dataDir})`));
-  const stack = await startStack({ ...options, dataDir, tlsDir: undefined });
+  const stack = await startStack({ ...optionsFromEnv(), dataDir, tlsDir: undefined });
   return {
     endpoints: stack.endpoints,
     stop: async () => {
@@ -61,11 +52,40 @@ async function emulator(): Promise<{ endpoints: Endpoints; stop?: RunningStack["
   };
 }
 
+async function runningEmulator(): Promise<Endpoints | null> {
+  const file = join(optionsFromEnv().dataDir, "endpoints.json");
+  if (!existsSync(file)) return null;
+  const endpoints = JSON.parse(readFileSync(file, "utf8")) as Endpoints;
+  try {
+    await fetch(`${endpoints.imds}/`, { signal: AbortSignal.timeout(1000) });
+    return endpoints.keyVault ? endpoints : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The demo talks HTTPS to the emulator with the unmodified SDKs, which trust what Node trusts:
+ * NODE_EXTRA_CA_CERTS, read once at process start. So the demo finds the CA first (the running
+ * emulator's, or a new data folder's, made here) and runs itself again with the variable set.
+ * Works on every Node ≥ 20 (no runtime change of the default CAs needed).
+ */
+async function trustTheCa(): Promise<void> {
+  if (process.env.MIE_DEMO_CHILD) return;
+  const running = await runningEmulator();
+  const dataDir = running ? undefined : mkdtempSync(join(tmpdir(), "mie-demo-"));
+  const ca = running ? running.caCertificate : (await ensureTls(join(dataDir!, "tls"), optionsFromEnv().host)).caCertificatePath;
+  const child = spawnSync(process.execPath, [join(ROOT, "scripts", "run.mjs"), "demo"], {
+    stdio: "inherit",
+    env: { ...process.env, NODE_EXTRA_CA_CERTS: ca, MIE_DEMO_CHILD: "1", ...(dataDir ? { MIE_DEMO_DATA_DIR: dataDir } : {}) },
+  });
+  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+  process.exit(child.status ?? 1);
+}
+
 async function main(): Promise<void> {
+  await trustTheCa();
   const { endpoints: e, stop } = await emulator();
-  // This process may have started before the CA existed, so it cannot rely on
-  // NODE_EXTRA_CA_CERTS; it adds the CA to its default trust. The VM app gets the variable.
-  setDefaultCACertificates([...getCACertificates("default"), readFileSync(e.caCertificate, "utf8")]);
   const admin = new ClientSecretCredential(e.tenantId, e.admin.clientId, e.admin.clientSecret, { authorityHost: e.login, disableInstanceDiscovery: true });
   const armToken = async () => (await admin.getToken("https://management.azure.com/.default")).token;
   const sub = `/subscriptions/${e.subscriptionId}`;
