@@ -27,3 +27,9 @@ export async function asResult(operation: () => Promise<{ status: number; body?:
 export function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
+
+/** A Durable Object's outcome back in ARM's terms: its status and document, or its ARM error thrown. */
+export function settle<T = unknown>(result: OperationResult): { status: number; body: T } {
+  if (!result.ok) throw ArmError.from(result.error);
+  return { status: result.status, body: result.body as T };
+}

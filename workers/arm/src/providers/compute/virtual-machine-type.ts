@@ -1,10 +1,11 @@
 // Microsoft.Compute/virtualMachines as a registered resource type: its api-versions and actions,
 // where its documents live (one VirtualMachineObject per VM), the identities and NICs a write links to,
 // `$expand=instanceView`, and the emulator's listImdsEndpoint action (see contract.md).
-import { ArmError, ArmErrors } from "../../../../../shared/errors/arm";
+import { ArmErrors } from "../../../../../shared/errors/arm";
 import { armJson, methodNotAllowed } from "../../arm-request";
 import { authorize } from "../../authorization";
 import { isObject } from "../../request-body";
+import { settle } from "../../operation";
 import type { ArmDocument, LinkedScope, ResourceTypeRecord } from "../../resource-types";
 import { requireResourceGroup } from "../resources/resource-group-store";
 import { userAssignedIdentityObject } from "../managed-identity/user-assigned-identity-store";
@@ -50,7 +51,7 @@ export const virtualMachines: ResourceTypeRecord = {
   },
 
   async write(env, input) {
-    const result = await virtualMachineObject(env, input.id).write({
+    return settle<ArmDocument>(await virtualMachineObject(env, input.id).write({
       mode: input.mode,
       id: input.id,
       name: input.name,
@@ -58,15 +59,11 @@ export const virtualMachines: ResourceTypeRecord = {
       resourceGroup: input.resourceGroup,
       tenantId: env.TENANT_ID,
       body: input.body,
-    });
-    if (!result.ok) throw ArmError.from(result.error);
-    return { status: result.status, body: result.body as ArmDocument };
+    }));
   },
 
   async delete(env, address) {
-    const result = await virtualMachineObject(env, address.id).remove();
-    if (!result.ok) throw ArmError.from(result.error);
-    return { status: result.status };
+    return { status: settle(await virtualMachineObject(env, address.id).remove()).status };
   },
 
   view(doc, query) {

@@ -1,7 +1,8 @@
 // Microsoft.KeyVault/vaults as a registered resource type. The document lives in a ResourceObject
 // and the subscription index; the vault's data plane (mie-keyvault) is told on every write, first
 // (it holds the global claim on the name), and dropped on delete.
-import { ArmError, ArmErrors } from "../../../../../shared/errors/arm";
+import { ArmErrors } from "../../../../../shared/errors/arm";
+import { settle } from "../../operation";
 import { subscriptionIndex } from "../../arm-request";
 import type { ResourceTypeRecord } from "../../resource-types";
 import { KEY_VAULT_API_VERSIONS } from "./api-versions";
@@ -34,8 +35,6 @@ export const vaults: ResourceTypeRecord = {
   },
 
   async delete(env, address) {
-    const result = await deleteVault(env, address.id);
-    if (!result.ok) throw ArmError.from(result.error);
-    return { status: result.status };
+    return { status: settle(await deleteVault(env, address.id)).status };
   },
 };

@@ -1,7 +1,7 @@
 // Microsoft.ManagedIdentity/userAssignedIdentities and their federatedIdentityCredentials as
 // registered resource types. Both live in the identity's own object: the credentials are part of
 // the identity's state (the authority is told about them with the identity).
-import { ArmError } from "../../../../../shared/errors/arm";
+import { settle } from "../../operation";
 import type { ArmDocument, ResourceTypeRecord } from "../../resource-types";
 import { MANAGED_IDENTITY_API_VERSIONS } from "./api-versions";
 import { FIC_TYPE, UAMI_TYPE, uamiId, validateFicName, validateUamiName } from "./user-assigned-identities";
@@ -26,22 +26,18 @@ export const userAssignedIdentities: ResourceTypeRecord = {
   async write(env, input) {
     // Azure's identity provider answers with a lower-case `resourcegroups` in the id.
     const id = uamiId(input.subscriptionId, input.resourceGroup, input.name);
-    const result = await userAssignedIdentityObject(env, id).write({
+    return settle<ArmDocument>(await userAssignedIdentityObject(env, id).write({
       mode: input.mode,
       id,
       name: input.name,
       resourceGroup: input.resourceGroup,
       tenantId: env.TENANT_ID,
       body: input.body,
-    });
-    if (!result.ok) throw ArmError.from(result.error);
-    return { status: result.status, body: result.body as ArmDocument };
+    }));
   },
 
   async delete(env, address) {
-    const result = await userAssignedIdentityObject(env, address.id).remove();
-    if (!result.ok) throw ArmError.from(result.error);
-    return { status: result.status };
+    return { status: settle(await userAssignedIdentityObject(env, address.id).remove()).status };
   },
 };
 
@@ -63,15 +59,11 @@ export const federatedIdentityCredentials: ResourceTypeRecord = {
   },
 
   async write(env, input) {
-    const result = await userAssignedIdentityObject(env, input.parentId!).putFederatedCredential(input.name, input.body);
-    if (!result.ok) throw ArmError.from(result.error);
-    return { status: result.status, body: result.body as ArmDocument };
+    return settle<ArmDocument>(await userAssignedIdentityObject(env, input.parentId!).putFederatedCredential(input.name, input.body));
   },
 
   async delete(env, address) {
-    const result = await userAssignedIdentityObject(env, address.parentId!).deleteFederatedCredential(address.name);
-    if (!result.ok) throw ArmError.from(result.error);
-    return { status: result.status };
+    return { status: settle(await userAssignedIdentityObject(env, address.parentId!).deleteFederatedCredential(address.name)).status };
   },
 
   async listChildren(env, parent) {
