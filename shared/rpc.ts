@@ -1,3 +1,4 @@
+import type { Outcome } from "./outcome";
 // The contracts of the service bindings between workers. Each worker implements its side as a
 // WorkerEntrypoint; callers see these types through their bindings.
 
@@ -161,7 +162,8 @@ export type DirectoryRefusal =
   | "credentialNotFound"
   | "invalidInput";
 
-export type DirectoryOutcome<T> = { ok: true; value: T } | { ok: false; refusal: DirectoryRefusal; detail?: string };
+/** The shared Outcome (shared/outcome.ts) with the directory's reasons; `detail` carries what Graph's wording needs. */
+export type DirectoryOutcome<T> = Outcome<T, DirectoryRefusal>;
 
 /**
  * The directory as Microsoft Graph serves it (service binding entrypoint "DirectoryService" of
@@ -272,8 +274,8 @@ export interface VaultConfiguration {
 
 /** The Key Vault data plane as seen by Resource Manager (service binding entrypoint "VaultAdminService" of mie-keyvault). */
 export interface VaultAdminRpc {
-  /** Creates or updates the vault's data-plane record; idempotent. */
-  configureVault(configuration: VaultConfiguration): Promise<void>;
+  /** Creates or updates the vault's data-plane record; idempotent. Refused when another vault holds the name. */
+  configureVault(configuration: VaultConfiguration): Promise<Outcome<null, "VaultNameTaken">>;
   /** Deletes the vault and all its data (secrets, versions, deleted secrets); idempotent. */
   removeVault(name: string): Promise<void>;
 }

@@ -1,3 +1,4 @@
+import type { Refusal } from "../outcome";
 // Key Vault's errors: the data plane's envelope {"error":{"code","message","innererror"?}} with
 // one factory per answer the service gives, and the Microsoft.KeyVault resource provider's
 // errors, which travel in Resource Manager's envelope. Wording follows Azure where it is known
@@ -35,6 +36,10 @@ export class KeyVaultError extends Error {
   }
   static from(serialized: SerializedKeyVaultError): KeyVaultError {
     return new KeyVaultError(serialized.status, serialized.code, serialized.message, serialized.innerCode);
+  }
+  /** Key Vault's edge: a refusal of the vault's object (shared/outcome.ts) as Key Vault's error. */
+  static fromRefusal(refusal: Refusal): KeyVaultError {
+    return new KeyVaultError(refusal.status ?? 500, refusal.code, refusal.message ?? refusal.code, refusal.detail);
   }
 }
 
@@ -203,4 +208,4 @@ export const VaultResourceErrors = {
 };
 
 /** The prefix of the RPC error the data plane throws when a vault name belongs to another vault. */
-export const VAULT_NAME_TAKEN = "VaultAlreadyExists:";
+

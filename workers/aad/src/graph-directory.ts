@@ -28,13 +28,13 @@ import type { AadEnv } from "./env";
 import { prepareKeyCredentials, type PreparedKeyCredential } from "./key-credentials";
 import { issuePasswordCredential } from "./password-credentials";
 import { syncAadClock } from "./operating";
+import { accepted, refused } from "../../../shared/outcome";
 import type { ServicePrincipalObject, ServicePrincipalRecord } from "./service-principal";
 import type { TenantAuthority } from "./tenant-authority";
 import { knownTenant } from "./token-endpoint";
 
-const refuse = (refusal: DirectoryRefusal, detail?: string) =>
-  ({ ok: false as const, refusal, ...(detail ? { detail } : {}) });
-const done = <T>(value: T) => ({ ok: true as const, value });
+const refuse = (refusal: DirectoryRefusal, detail?: string) => refused(refusal, detail ? { detail } : {});
+const done = <T>(value: T) => accepted(value);
 
 export abstract class GraphDirectoryEntrypoint extends WorkerEntrypoint<AadEnv> implements GraphDirectoryRpc {
   private tenantAuthority(tenantId: string) {

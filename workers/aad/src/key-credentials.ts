@@ -13,6 +13,7 @@ import { thumbprints } from "../../../shared/certificates";
 import { base64Decode, base64Encode, hex } from "../../../shared/encoding";
 import type { DirectoryOutcome, KeyCredentialUpload } from "../../../shared/rpc";
 import type { KeyCredential } from "./service-principal";
+import { refused } from "../../../shared/outcome";
 
 const DISPLAY_NAME_MAX = 256;
 
@@ -26,7 +27,7 @@ export interface PreparedKeyCredential {
   credential?: KeyCredential;
 }
 
-const invalid = (detail: string) => ({ ok: false as const, refusal: "invalidInput" as const, detail });
+const invalid = (detail: string) => refused("invalidInput" as const, { detail });
 
 /** Graph's customKeyIdentifier of a certificate: its SHA-1 thumbprint in upper-case hex. */
 export function thumbprintHex(x5t: string): string {

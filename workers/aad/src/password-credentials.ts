@@ -6,6 +6,7 @@ import { sha256Hex } from "../../../shared/encoding";
 import type { DirectoryOutcome, NewPasswordCredential, PasswordCredentialInput, PasswordCredentialView } from "../../../shared/rpc";
 import type { PasswordCredential } from "./service-principal";
 import { emulatorNow } from "../../../shared/emulator-clock";
+import { refused } from "../../../shared/outcome";
 
 /** Graph's default lifetime of a secret when the request names no endDateTime. */
 const DEFAULT_LIFETIME_MS = 2 * 365 * 24 * 3600_000;
@@ -27,7 +28,7 @@ export function generateSecretText(): string {
 export async function issuePasswordCredential(
   input: PasswordCredentialInput,
 ): Promise<DirectoryOutcome<{ stored: PasswordCredential; shown: NewPasswordCredential }>> {
-  const invalid = (detail: string) => ({ ok: false as const, refusal: "invalidInput" as const, detail });
+  const invalid = (detail: string) => refused("invalidInput" as const, { detail });
   const displayName = input.displayName ?? null;
   if (displayName !== null && (typeof displayName !== "string" || displayName.length > DISPLAY_NAME_MAX)) {
     return invalid(`Invalid value specified for property 'displayName' of resource 'PasswordCredential'.`);

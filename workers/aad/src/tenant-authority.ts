@@ -15,6 +15,7 @@ import type { KeyCredential, PasswordCredential, ServicePrincipalObject } from "
 import type { ApplicationRecord } from "./applications";
 import { resolveKeyCredentials, type PreparedKeyCredential } from "./key-credentials";
 import { DirectoryTables, appKey, listingOf, type PrincipalListing } from "./directory-tables";
+import { refused } from "../../../shared/outcome";
 
 export interface SigningKey {
   kid: string;
@@ -197,7 +198,7 @@ export class TenantAuthority extends DurableObject<AadEnv> {
       }
       return { ...app, displayName: change.displayName ?? app.displayName, keyCredentials };
     });
-    if (!updated) return { ok: false, refusal: "notFound" };
+    if (!updated) return refused("notFound");
     return refusal ?? { ok: true, value: null };
   }
 

@@ -80,7 +80,7 @@ export interface Subject {
 /** The value of an outcome, or the refusal as Graph words it. */
 export function unwrap<T>(outcome: DirectoryOutcome<T>, subject: Subject): T {
   if (outcome.ok) return outcome.value;
-  throw refusalError(outcome.refusal, subject, outcome.detail);
+  throw refusalError(outcome.refusal.code, subject, outcome.refusal.detail);
 }
 
 function refusalError(refusal: DirectoryRefusal, subject: Subject, detail?: string): GraphError {

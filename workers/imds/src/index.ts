@@ -121,9 +121,10 @@ async function tokenResponse(c: Context<{ Bindings: ImdsEnv }>, endpointKey: str
     selector: { clientId, objectId, resourceId },
     bypassCache: query.get("bypass_cache") === "true",
   });
-  if (!result.ok) return imdsJson(c, { error: result.error, error_description: result.description }, result.status);
-  noteCaller(c.req.raw, { objectId: result.principalId, appId: result.body.client_id });
-  return imdsJson(c, result.body, 200);
+  // IMDS's edge: a refusal in IMDS's error shape.
+  if (!result.ok) return imdsJson(c, { error: result.refusal.code, error_description: result.refusal.message ?? "" }, result.refusal.status ?? 500);
+  noteCaller(c.req.raw, { objectId: result.value.principalId, appId: result.value.body.client_id });
+  return imdsJson(c, result.value.body, 200);
 }
 
 async function instanceResponse(

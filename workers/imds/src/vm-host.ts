@@ -10,6 +10,7 @@ import { ImdsError, ImdsErrors } from "../../../shared/errors/imds";
 import type { ImdsIdentity, VmImdsConfiguration } from "../../../shared/rpc";
 import type { ImdsEnv } from "./env";
 import { imdsState, throttlingOn, VmThrottle, THROTTLE_CONCURRENCY, THROTTLE_RATE_PER_SECOND } from "./faults";
+import { accepted, refused, type Outcome } from "../../../shared/outcome";
 
 export interface IdentitySelector {
   clientId?: string;
@@ -23,10 +24,11 @@ export interface TokenRequest {
   bypassCache: boolean;
 }
 
-export type TokenResult =
-  /** `principalId`: whose token it is (for the log line, shared/request-log.ts). */
-  | { ok: true; body: Record<string, string>; principalId: string }
-  | { ok: false; status: number; error: string; description: string };
+/**
+ * The shared Outcome: the token answer and whose token it is (`principalId`, for the log line), or
+ * a refusal (its `code` is IMDS's `error`, its `message` the description) that IMDS words at its edge.
+ */
+export type TokenResult = Outcome<{ body: Record<string, string>; principalId: string }>;
 
 interface CachedToken {
   accessToken: string;
@@ -79,20 +81,18 @@ export class VmMetadataHost extends DurableObject<ImdsEnv> {
   async getToken(request: TokenRequest): Promise<TokenResult> {
     const admitted = throttlingOn(this.env) ? this.throttle.admit() : null;
     if (throttlingOn(this.env) && !admitted) {
-      return {
-        ok: false,
+      return refused("too_many_requests", {
         status: 429,
-        error: "too_many_requests",
-        description: `Too many requests. The managed identity endpoint takes ${THROTTLE_RATE_PER_SECOND} requests per second and ${THROTTLE_CONCURRENCY} at once per VM.`,
-      };
+        message: `Too many requests. The managed identity endpoint takes ${THROTTLE_RATE_PER_SECOND} requests per second and ${THROTTLE_CONCURRENCY} at once per VM.`,
+      });
     }
     try {
       // The emulator clock: exact here on the local server; at the edge, re-read at most once a second.
       await syncClock(() => imdsState(this.env).clockOffset());
       const identity = this.select(request.selector);
-      return { ok: true, body: await this.token(request, identity), principalId: identity.principalId };
+      return accepted({ body: await this.token(request, identity), principalId: identity.principalId });
     } catch (err) {
-      if (err instanceof ImdsError) return { ok: false, status: err.status, error: err.error, description: err.message };
+      if (err instanceof ImdsError) return refused(err.error, { status: err.status, message: err.message });
       throw err;
     } finally {
       admitted?.release();

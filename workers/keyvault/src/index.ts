@@ -7,7 +7,8 @@
 import { WorkerEntrypoint } from "cloudflare:workers";
 import { Hono } from "hono";
 import { stubOf } from "../../../shared/durable";
-import { KeyVaultError, KeyVaultErrors, VAULT_NAME_TAKEN, keyVaultChallenge } from "../../../shared/errors/keyvault";
+import { KeyVaultError, KeyVaultErrors, keyVaultChallenge } from "../../../shared/errors/keyvault";
+import type { Outcome } from "../../../shared/outcome";
 import { publicBase } from "../../../shared/public-url";
 import type { EmulatorControlRpc, VaultAdminRpc, VaultConfiguration } from "../../../shared/rpc";
 import { VAULTS_SEGMENT, hostNamedVaultUri, keyVaultResource, vaultNameFromHost, vaultUri } from "../../../shared/vault-uri";
@@ -149,13 +150,12 @@ export class VaultAdminService extends WorkerEntrypoint<KeyVaultEnv> implements 
   /**
    * Creates or updates the vault's record. The vault's object is keyed by its name, so it is the
    * global registry of vault names: a name held by another resource id is refused, atomically,
-   * with an error whose message starts with VAULT_NAME_TAKEN (Resource Manager answers 409).
+   * with the refusal `VaultNameTaken` (Resource Manager answers 409 VaultAlreadyExists).
    */
-  async configureVault(configuration: VaultConfiguration): Promise<void> {
+  async configureVault(configuration: VaultConfiguration): Promise<Outcome<null, "VaultNameTaken">> {
     // Registered first: a reset reaches every vault that may hold secrets.
     await emulatorState(this.env).register(VAULT_KIND, configuration.name.toLowerCase());
-    const result = await vaultObject(this.env, configuration.name).configure(configuration);
-    if (!result.ok) throw new Error(`${VAULT_NAME_TAKEN} '${configuration.name}' belongs to ${result.ownerResourceId}`);
+    return vaultObject(this.env, configuration.name).configure(configuration);
   }
 
   async removeVault(name: string): Promise<void> {

@@ -42,7 +42,7 @@ export function keyVaultJson(body: unknown, status = 200): Response {
 }
 
 function unwrap<T>(result: VaultResult<T>): T {
-  if (!result.ok) throw KeyVaultError.from(result.error);
+  if (!result.ok) throw KeyVaultError.fromRefusal(result.refusal);
   return result.value;
 }
 

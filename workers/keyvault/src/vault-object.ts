@@ -3,11 +3,12 @@
 // the global registry of vault names: configure() claims the name for one resource id, atomically.
 // Each method is one synchronous run of SQL statements, so concurrent requests never interleave.
 import { DurableObject } from "cloudflare:workers";
+import { accepted, refused, type Outcome, type Refusal } from "../../../shared/outcome";
 import { randomHex } from "../../../shared/encoding";
 import { emulatorNowSeconds, syncClock } from "../../../shared/emulator-clock";
 import { EMULATOR_STATE_NAME, type EmulatorState } from "../../../shared/emulator-state";
 import { stubOf } from "../../../shared/durable";
-import { KeyVaultErrors, type KeyVaultError, type SerializedKeyVaultError } from "../../../shared/errors/keyvault";
+import { KeyVaultErrors, type KeyVaultError } from "../../../shared/errors/keyvault";
 import { resourceKey } from "../../../shared/resource-id";
 import type { VaultConfiguration } from "../../../shared/rpc";
 import type { KeyVaultEnv } from "./env";
@@ -52,7 +53,8 @@ export interface Page<T> {
   next: string | null;
 }
 
-export type VaultResult<T> = { ok: true; value: T } | { ok: false; error: SerializedKeyVaultError };
+/** What the vault's object answers: the shared Outcome; a refusal carries Key Vault's code and words. */
+export type VaultResult<T> = Outcome<T>;
 
 type VersionRow = {
   name: string;
@@ -69,8 +71,8 @@ type VersionRow = {
 
 const SECONDS_PER_DAY = 86_400;
 
-function fail(error: KeyVaultError): { ok: false; error: SerializedKeyVaultError } {
-  return { ok: false, error: error.toJSON() };
+function fail(error: KeyVaultError): { ok: false; refusal: Refusal } {
+  return refused(error.code, { status: error.status, message: error.message, ...(error.innerCode ? { detail: error.innerCode } : {}) });
 }
 
 /** The emulator clock (shared/emulator-clock.ts): soft-delete and purge dates move with it. */
@@ -108,13 +110,13 @@ export class VaultObject extends DurableObject<KeyVaultEnv> {
   // ---- Resource Manager's side (VaultAdminService) ----
 
   /** Claims the name for `configuration.resourceId` (or updates it); refuses if another vault holds it. */
-  configure(configuration: VaultConfiguration): { ok: true } | { ok: false; ownerResourceId: string } {
+  configure(configuration: VaultConfiguration): Outcome<null, "VaultNameTaken"> {
     const existing = this.settings();
     if (existing && resourceKey(existing.resourceId) !== resourceKey(configuration.resourceId)) {
-      return { ok: false, ownerResourceId: existing.resourceId };
+      return refused("VaultNameTaken", { detail: existing.resourceId });
     }
     this.sql.exec("INSERT OR REPLACE INTO vault (id, configuration) VALUES (1, ?)", JSON.stringify(configuration));
-    return { ok: true };
+    return accepted(null);
   }
 
   settings(): VaultConfiguration | null {

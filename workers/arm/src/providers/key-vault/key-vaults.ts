@@ -4,7 +4,7 @@
 // refused, and enableRbacAuthorization defaults to true (Azure's default from API 2026-02-01 and
 // `az keyvault create`'s since CLI 2.61; older APIs default to false, which would mean a vault
 // nobody can read).
-import { VAULT_NAME_TAKEN, VaultResourceErrors } from "../../../../../shared/errors/keyvault";
+import { VaultResourceErrors } from "../../../../../shared/errors/keyvault";
 import { ArmErrors } from "../../../../../shared/errors/arm";
 import { resourceKey } from "../../../../../shared/resource-id";
 import type { VaultConfiguration } from "../../../../../shared/rpc";
@@ -181,12 +181,14 @@ export function vaultConfiguration(doc: VaultDocument): VaultConfiguration {
  * and refuses a name another vault holds (one object, one decision: no race between two PUTs).
  */
 export async function configureDataPlane(env: ArmEnv, doc: VaultDocument): Promise<void> {
+  let outcome;
   try {
-    await env.KEYVAULT.configureVault(vaultConfiguration(doc));
+    outcome = await env.KEYVAULT.configureVault(vaultConfiguration(doc));
   } catch (err) {
-    if (errorMessage(err).includes(VAULT_NAME_TAKEN)) throw VaultResourceErrors.vaultAlreadyExists(doc.name);
     throw ArmErrors.dependencyFailed("configuring the vault's data plane", errorMessage(err));
   }
+  // Resource Manager's edge: the data plane's refusal in ARM's words.
+  if (!outcome.ok) throw VaultResourceErrors.vaultAlreadyExists(doc.name);
 }
 
 /**
