@@ -36,11 +36,21 @@ const clock = {
   checkedAt: Number.NEGATIVE_INFINITY,
   source: null as OffsetSource | null,
   loading: null as Promise<void> | null,
+  /** Real time the background re-read started: one older than ABANDONED_MS is given up on. */
+  loadingSince: 0,
 };
+
+/**
+ * A background re-read that has not settled after this long is abandoned: in workerd, I/O started
+ * on behalf of a request is cancelled when that request's client goes away, and its promise then
+ * never settles. Nothing may wait on it, and it must not block the next re-read.
+ */
+const ABANDONED_MS = 5_000;
 
 /** The emulator's time in epoch milliseconds. Starts a background re-read when the cache is stale. */
 export function emulatorNow(): number {
-  if (clock.source && !clock.loading && Date.now() - clock.checkedAt >= REFRESH_MS) void refresh(clock.source).catch(() => undefined);
+  const idle = !clock.loading || Date.now() - clock.loadingSince > ABANDONED_MS;
+  if (clock.source && idle && Date.now() - clock.checkedAt >= REFRESH_MS) void refresh(clock.source).catch(() => undefined);
   return Date.now() + clock.offsetMs;
 }
 
@@ -73,14 +83,19 @@ export function applyClockOffset(offsetSeconds: number): void {
 export async function syncClock(source: OffsetSource): Promise<void> {
   clock.source = source;
   if (Date.now() - clock.checkedAt < REFRESH_MS) return;
-  await (clock.loading ?? refresh(source));
+  // Each request reads for itself (at most a few reads per REFRESH_MS): awaiting a read another
+  // request started would hang for good if that request's client went away (see ABANDONED_MS).
+  applyClockOffset(await source());
 }
 
 function refresh(source: OffsetSource): Promise<void> {
-  clock.loading = source()
+  const started = Date.now();
+  clock.loadingSince = started;
+  const loading = source()
     .then((offsetSeconds) => applyClockOffset(offsetSeconds))
     .finally(() => {
-      clock.loading = null;
+      if (clock.loading === loading) clock.loading = null;
     });
-  return clock.loading;
+  clock.loading = loading;
+  return loading;
 }
