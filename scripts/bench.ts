@@ -153,7 +153,13 @@ interface Measurement {
 }
 
 /** Load on one URL with autocannon; one table row. */
-async function load(label: string, url: string, settings: BenchSettings, headers: Record<string, string>): Promise<Row> {
+async function load(
+  label: string,
+  url: string,
+  settings: BenchSettings,
+  headers: Record<string, string>,
+  request: { method?: "GET" | "POST"; body?: string } = {},
+): Promise<Row> {
   process.stdout.write(`  ${label}: ${settings.connections} connections for ${settings.duration} s ... `);
   const result = await autocannon({
     url,
@@ -161,6 +167,8 @@ async function load(label: string, url: string, settings: BenchSettings, headers
     duration: settings.duration,
     headers,
     timeout: 30,
+    ...(request.method ? { method: request.method } : {}),
+    ...(request.body !== undefined ? { body: request.body } : {}),
   });
   const statusCodes = Object.fromEntries(Object.entries(result.statusCodeStats).map(([code, s]) => [code, s.count]));
   process.stdout.write(`${result.requests.total} requests\n`);
@@ -365,11 +373,92 @@ const vmCreateThroughDeployment: Measurement = {
   },
 };
 
+/** Product vs anchor figures, printed after the table with their ratio. */
+interface Comparison {
+  figure: string;
+  product: Row;
+  anchor: Row;
+}
+const COMPARISONS: Comparison[] = [];
+
+/** Two runs averaged: requests/s and p50 by mean, p99 by the worse, failures summed. */
+function combine(label: string, rows: Row[]): Row {
+  const mean = (f: (r: Row) => number) => rows.reduce((a, r) => a + f(r), 0) / rows.length;
+  return {
+    path: label,
+    requestsPerSecond: mean((r) => r.requestsPerSecond),
+    p50: mean((r) => r.p50),
+    p99: Math.max(...rows.map((r) => r.p99)),
+    non2xx: rows.reduce((a, r) => a + r.non2xx, 0),
+    errors: rows.reduce((a, r) => a + r.errors, 0),
+    statusCodes: {},
+  };
+}
+
+/**
+ * The anchor: oauth2-mock-server (the client-credentials mock many teams use instead), started
+ * here with an RS256 key, measured in the same run, alternating with the emulator (product,
+ * anchor, product, anchor; half the duration each) so that drift of the machine hits both.
+ * Figures: an app token with a client secret at the v2 token endpoint (one RSA signature each),
+ * and a fresh IMDS token (two signatures: the client assertion and the token).
+ */
+const anchorComparison: Measurement = {
+  name: "Against the anchor (oauth2-mock-server, RS256, client credentials), alternating runs",
+  async run(ctx) {
+    const { OAuth2Server } = await import("oauth2-mock-server");
+    const anchor = new OAuth2Server();
+    await anchor.issuer.keys.generate("RS256");
+    await anchor.start(0, "127.0.0.1");
+    const anchorUrl = `http://127.0.0.1:${new URL(anchor.issuer.url!).port}/token`;
+    const form = { "content-type": "application/x-www-form-urlencoded" };
+    const e = ctx.endpoints;
+    const appBody = new URLSearchParams({
+      grant_type: "client_credentials",
+      client_id: e.admin.clientId,
+      client_secret: e.admin.clientSecret,
+      scope: "https://management.azure.com/.default",
+    }).toString();
+    const anchorBody = "grant_type=client_credentials&scope=https%3A%2F%2Fmanagement.azure.com%2F.default";
+    const imdsFresh = `${ctx.imdsEndpoint}/metadata/identity/oauth2/token?api-version=2018-02-01&resource=${encodeURIComponent("https://vault.azure.net")}&bypass_cache=true`;
+    const half: BenchSettings = { ...ctx.settings, duration: Math.max(1, Math.round(ctx.settings.duration / 2)) };
+    const rows: Row[] = [];
+    try {
+      const pairs: { figure: string; product: () => Promise<Row>; anchor: () => Promise<Row> }[] = [
+        {
+          figure: "app token, client secret (v2)",
+          product: () => load("emulator: app token, client secret", `${e.login}/${e.tenantId}/oauth2/v2.0/token`, half, form, { method: "POST", body: appBody }),
+          anchor: () => load("anchor: client credentials token", anchorUrl, half, form, { method: "POST", body: anchorBody }),
+        },
+        {
+          figure: "fresh IMDS token vs anchor token",
+          product: () => load("emulator: imds token (bypass_cache)", imdsFresh, half, { Metadata: "true" }),
+          anchor: () => load("anchor: client credentials token", anchorUrl, half, form, { method: "POST", body: anchorBody }),
+        },
+      ];
+      for (const pair of pairs) {
+        const product: Row[] = [];
+        const other: Row[] = [];
+        for (let round = 0; round < 2; round++) {
+          product.push(await pair.product());
+          other.push(await pair.anchor());
+        }
+        const p = combine(`${pair.figure} (emulator)`, product);
+        const a = combine(`${pair.figure} (anchor)`, other);
+        COMPARISONS.push({ figure: pair.figure, product: p, anchor: a });
+        rows.push(p, a);
+      }
+    } finally {
+      await anchor.stop();
+    }
+    return rows;
+  },
+};
+
 // =============================================================================================
 // The measurements run, in order. To add one, write a `Measurement` (a name and
 // `run(ctx) => rows`) and append it here. Each gets the same context: the stack's endpoints and
 // CA, the admin's Resource Manager token and an `arm()` helper, and the bench VM with its IMDS base.
-const MEASUREMENTS: Measurement[] = [imdsTokens, vmCreateThroughDeployment, authorizationCheck];
+const MEASUREMENTS: Measurement[] = [imdsTokens, anchorComparison, vmCreateThroughDeployment, authorizationCheck];
 // =============================================================================================
 
 // ---------------------------------------------------------------------------------------------
@@ -508,6 +597,15 @@ async function main(): Promise<number> {
 
     console.log(`\nstartup: ${readyMs.toFixed(0)} ms; load: ${settings.connections} connections, ${settings.duration} s per path\n`);
     printTable(rows);
+    if (COMPARISONS.length) {
+      console.log("\nagainst the anchor (same run, alternating):");
+      for (const c of COMPARISONS) {
+        const ratio = c.product.requestsPerSecond / c.anchor.requestsPerSecond;
+        console.log(
+          `  ${c.figure}: emulator ${c.product.requestsPerSecond.toFixed(1)} req/s (p99 ${c.product.p99.toFixed(0)} ms) vs anchor ${c.anchor.requestsPerSecond.toFixed(1)} req/s (p99 ${c.anchor.p99.toFixed(0)} ms) = ${ratio.toFixed(2)}x`,
+        );
+      }
+    }
 
     const failed = rows.filter((r) => r.non2xx > 0 || r.errors > 0);
     if (failed.length > 0) {
