@@ -4,6 +4,7 @@
 // that fail the next `count` times, so tests can prove every multi-step write converges after a
 // failure at any step. With the seam off, `failpoint()` costs one string comparison.
 import { stubOf } from "../../../shared/durable";
+import { ArmErrors } from "../../../shared/errors/arm";
 import type { ArmEnv } from "./env";
 import type { ResourceObject } from "./providers/resources/resource-object";
 
@@ -25,6 +26,17 @@ export function failpointsEnabled(env: ArmEnv): boolean {
 
 function store(env: ArmEnv) {
   return stubOf<ResourceObject>(env.RESOURCES, KEY);
+}
+
+/** The body of `PUT /emulator/test-failpoints`: `{step: count}` for known steps, whole counts. */
+export function parseFailpointCounts(body: Record<string, unknown>): Partial<Record<FailpointStep, number>> {
+  const counts: Partial<Record<FailpointStep, number>> = {};
+  for (const [step, count] of Object.entries(body)) {
+    if (!(FAILPOINT_STEPS as readonly string[]).includes(step)) throw ArmErrors.invalidParameter(`Unknown failpoint '${step}'. Known: ${FAILPOINT_STEPS.join(", ")}.`);
+    if (!Number.isInteger(count) || (count as number) < 0) throw ArmErrors.invalidParameter(`The count of failpoint '${step}' must be a whole number.`);
+    counts[step as FailpointStep] = count as number;
+  }
+  return counts;
 }
 
 /** Arms failures: each named step fails its next `count` times. */

@@ -3,7 +3,7 @@
 // the one RBAC seam before any state is touched.
 import { WorkerEntrypoint } from "cloudflare:workers";
 import { Hono } from "hono";
-import { ArmError, ArmErrors, armChallenge } from "../../../shared/errors/arm";
+import { ArmError, armChallenge } from "../../../shared/errors/arm";
 import { publicBase } from "../../../shared/public-url";
 import type { AuthorizationRpc } from "../../../shared/rpc";
 import { collapseSlashes, parseArmPath } from "../../../shared/resource-id";
@@ -15,9 +15,6 @@ import type { ArmEnv } from "./env";
 import { vmImageAliasDocument } from "./providers/compute/image-routes";
 import { route } from "./provider-routing";
 import { refuseOversizedBodies } from "./request-body";
-import { FAILPOINT_STEPS, failpointsEnabled, setFailpoints, type FailpointStep } from "./failpoints";
-import { readJsonObject } from "./request-body";
-import { adminObjectId } from "../../../shared/seed";
 import { HEALTH_PATH, healthResponse } from "../../../shared/health";
 import { noteCaller, requestLog } from "../../../shared/request-log";
 import { syncArmClock } from "./control/clock";
@@ -85,24 +82,6 @@ app.get("/metadata/endpoints", (c) =>
 
 /** The VM image alias document the metadata names as vmImageAliasDoc: anonymous, as the one az reads from GitHub. */
 app.get("/metadata/vm-image-aliases", (c) => c.json(vmImageAliasDocument()));
-
-/** Test-only fault seam (failpoints.ts): absent unless the server was started for tests with it. */
-app.put("/emulator/test-failpoints", async (c) => {
-  const caller = await authenticate(c.env, c.req.header("authorization"));
-  if (!failpointsEnabled(c.env)) throw new ArmError(404, "NotFound", "The requested path '/emulator/test-failpoints' is not served by this Resource Manager.");
-  if (caller.objectId.toLowerCase() !== (await adminObjectId(c.env.TENANT_ID.toLowerCase(), c.env.ADMIN_CLIENT_ID.toLowerCase()))) {
-    throw ArmErrors.authorizationFailed(caller.appId, caller.objectId, "Microsoft.Resources/emulator/testFailpoints/action", "/");
-  }
-  const body = await readJsonObject(c.req.raw);
-  const counts: Partial<Record<FailpointStep, number>> = {};
-  for (const [step, count] of Object.entries(body)) {
-    if (!(FAILPOINT_STEPS as readonly string[]).includes(step)) throw ArmErrors.invalidParameter(`Unknown failpoint '${step}'. Known: ${FAILPOINT_STEPS.join(", ")}.`);
-    if (!Number.isInteger(count) || (count as number) < 0) throw ArmErrors.invalidParameter(`The count of failpoint '${step}' must be a whole number.`);
-    counts[step as FailpointStep] = count as number;
-  }
-  await setFailpoints(c.env, counts);
-  return new Response(null, { status: 204 });
-});
 
 /** The emulator's control API (admin only): reset, clock, faults. */
 app.route("/emulator", controlRoutes);

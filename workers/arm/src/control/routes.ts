@@ -17,6 +17,7 @@ import { armJson } from "../arm-request";
 import { authenticate, type Caller } from "../authentication";
 import { logDenial } from "../authorization";
 import type { ArmEnv } from "../env";
+import { failpointsEnabled, parseFailpointCounts, setFailpoints } from "../failpoints";
 import { readJsonObject } from "../request-body";
 import { advanceClock, readClock } from "./clock";
 import { resetEmulator } from "./reset";
@@ -50,6 +51,17 @@ const ACTIONS = {
   faultsWrite: "Microsoft.Resources/emulator/faults/write",
   faultsDelete: "Microsoft.Resources/emulator/faults/delete",
 };
+
+/** Test-only fault seam (failpoints.ts): not served unless the server was started for tests with it. */
+controlRoutes.put("/test-failpoints", async (c) => {
+  if (!failpointsEnabled(c.env)) {
+    await authenticate(c.env, c.req.header("authorization"));
+    throw new ArmError(404, "NotFound", "The requested path '/emulator/test-failpoints' is not served by this Resource Manager.");
+  }
+  await requireAdmin(c, "Microsoft.Resources/emulator/testFailpoints/action");
+  await setFailpoints(c.env, parseFailpointCounts(await readJsonObject(c.req.raw)));
+  return new Response(null, { status: 204 });
+});
 
 controlRoutes.all("/reset", async (c) => {
   if (c.req.method !== "POST") throw ArmErrors.methodNotAllowed(c.req.method);
