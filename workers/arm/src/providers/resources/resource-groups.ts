@@ -142,8 +142,3 @@ export async function putResourceGroup(
   await subscriptionIndex(env).upsert({ id: group.id, type: RESOURCE_GROUP_TYPE, resourceGroup: group.name });
   return { status: existing ? 200 : 201, body: group };
 }
-
-/** For env-only callers (the deployments engine): the group's document, if it exists. */
-export function readResourceGroup(env: ArmEnv, subscriptionId: string, name: string): Promise<ArmDocument | null> {
-  return resourceGroupObject(env, subscriptionId, name).read();
-}

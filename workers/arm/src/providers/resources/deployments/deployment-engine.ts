@@ -15,7 +15,8 @@ import { isObject } from "../../../request-body";
 import { deleteResource, readResource, resolveResourceId, writeResource } from "../../../resource-operations";
 import { readRoleAssignment, putRoleAssignment } from "../../authorization/role-assignment-routes";
 import { subscriptionIndex } from "../../../arm-request";
-import { putResourceGroup, readResourceGroup } from "../resource-groups";
+import { putResourceGroup } from "../resource-groups";
+import { resourceGroupObject } from "../resource-group-store";
 import { prepareDeployment, type DeploymentScope, type PlannedResource, type TemplateRuntime } from "../template/engine";
 import { TemplateError } from "../template/errors";
 
@@ -105,21 +106,41 @@ export async function prepare(env: ArmEnv, target: DeploymentTarget, template: u
   }
 }
 
+/** What a template resource's id names: a role assignment at a scope, a resource group, or a registered type's resource. */
+type Target =
+  | { kind: "roleAssignment"; scope: string; name: string }
+  | { kind: "resourceGroup"; subscriptionId: string; name: string }
+  | { kind: "resource"; resolved: NonNullable<ReturnType<typeof resolveResourceId>> }
+  | { kind: "unknown" };
+
+function targetOf(id: string): Target {
+  const assignment = /^(.*)\/providers\/Microsoft\.Authorization\/roleAssignments\/([^/]+)$/i.exec(id);
+  if (assignment) return { kind: "roleAssignment", scope: assignment[1] || "/", name: assignment[2]! };
+  const group = /^\/subscriptions\/([^/]+)\/resourceGroups\/([^/]+)$/i.exec(id);
+  if (group) return { kind: "resourceGroup", subscriptionId: group[1]!, name: group[2]! };
+  const resolved = resolveResourceId(id);
+  return resolved ? { kind: "resource", resolved } : { kind: "unknown" };
+}
+
 /** What reference() reads: any resource the caller could GET on its own, with that authorization. */
 function runtimeFor(env: ArmEnv, caller: Caller): TemplateRuntime {
   return {
     async readResource(id: string) {
-      const assignment = /^(.*)\/providers\/Microsoft\.Authorization\/roleAssignments\/([^/]+)$/i.exec(id);
-      if (assignment) return readRoleAssignment(env, caller, assignment[1] || "/", assignment[2]!);
-      const group = /^\/subscriptions\/([^/]+)\/resourceGroups\/([^/]+)$/i.exec(id);
-      if (group) return readResourceGroup(env, group[1]!, group[2]!);
-      const resolved = resolveResourceId(id);
-      if (!resolved) throw ArmErrors.invalidResourceType(id.split("/providers/").pop() ?? id);
-      try {
-        return await readResource(env, caller, resolved.record, resolved.address);
-      } catch (err) {
-        if (err instanceof ArmError && err.status === 404) return null;
-        throw err;
+      const target = targetOf(id);
+      switch (target.kind) {
+        case "roleAssignment":
+          return readRoleAssignment(env, caller, target.scope, target.name);
+        case "resourceGroup":
+          return resourceGroupObject(env, target.subscriptionId, target.name).read();
+        case "unknown":
+          throw ArmErrors.invalidResourceType(id.split("/providers/").pop() ?? id);
+        case "resource":
+          try {
+            return await readResource(env, caller, target.resolved.record, target.resolved.address);
+          } catch (err) {
+            if (err instanceof ArmError && err.status === 404) return null;
+            throw err;
+          }
       }
     },
   };
@@ -127,15 +148,17 @@ function runtimeFor(env: ArmEnv, caller: Caller): TemplateRuntime {
 
 /** Applies one planned resource with its evaluated body, as its own PUT would. */
 async function apply(env: ArmEnv, caller: Caller, planned: PlannedResource, body: Record<string, unknown>): Promise<number> {
-  const assignment = /^(.*)\/providers\/Microsoft\.Authorization\/roleAssignments\/([^/]+)$/i.exec(planned.id);
-  if (assignment) return (await putRoleAssignment(env, caller, assignment[1] || "/", assignment[2]!, body)).status;
-  const group = /^\/subscriptions\/([^/]+)\/resourceGroups\/([^/]+)$/i.exec(planned.id);
-  if (group) return (await putResourceGroup(env, caller, group[1]!, group[2]!, body)).status;
-  const resolved = resolveResourceId(planned.id);
-  if (!resolved) {
-    throw new ArmError(400, "NoRegisteredProviderFound", `The resource type '${planned.type}' is not served by this Resource Manager (resource '${planned.name}').`);
+  const target = targetOf(planned.id);
+  switch (target.kind) {
+    case "roleAssignment":
+      return (await putRoleAssignment(env, caller, target.scope, target.name, body)).status;
+    case "resourceGroup":
+      return (await putResourceGroup(env, caller, target.subscriptionId, target.name, body)).status;
+    case "resource":
+      return (await writeResource(env, caller, target.resolved.record, target.resolved.address, "put", body)).status;
+    case "unknown":
+      throw new ArmError(400, "NoRegisteredProviderFound", `The resource type '${planned.type}' is not served by this Resource Manager (resource '${planned.name}').`);
   }
-  return (await writeResource(env, caller, resolved.record, resolved.address, "put", body)).status;
 }
 
 function failure(err: unknown): { status: number; code: string; message: string } {

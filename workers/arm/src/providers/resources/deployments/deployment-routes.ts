@@ -8,11 +8,12 @@ import { requireApiVersion } from "../../../api-versions";
 import { armJson, methodNotAllowed, requireSubscription, subscriptionIndex, type ArmRequest } from "../../../arm-request";
 import { authorize } from "../../../authorization";
 import { normalizeLocation, readJsonObject, validateEnvelope } from "../../../request-body";
-import type { ArmDocument, ProviderRoutes } from "../../../resource-types";
+import type { ProviderRoutes } from "../../../resource-types";
 import { RESOURCES_API_VERSIONS } from "../api-versions";
-import { DEPLOYMENT_TYPE, deploymentRequest, prepare, runDeployment, type DeploymentTarget } from "./deployment-engine";
+import { applyDeployment, removeDeployment, validateDeployment } from "./deployment-actions";
+import { DEPLOYMENT_TYPE, type DeploymentTarget } from "./deployment-engine";
 import { deploymentStore } from "./deployment-store";
-import { validateDeploymentName, validation } from "./deployment-type";
+import { validateDeploymentName } from "./deployment-type";
 
 const ACTIONS = {
   read: "Microsoft.Resources/deployments/read",
@@ -47,9 +48,7 @@ export const deploymentRoutes: ProviderRoutes = {
       if (req.method !== "POST") methodNotAllowed(req.method);
       validateDeploymentName(name);
       await authorize(req.env, req.caller, ACTIONS.validate, id);
-      const request = deploymentRequest(await readJsonObject(req.raw), true);
-      const prepared = await prepare(req.env, target, request.template, request.parameters);
-      return armJson(validation(id, name, request.mode, prepared.parameters, prepared.resources.filter((r) => r.condition).map((r) => r.id)));
+      return armJson(await validateDeployment(req.env, target, await readJsonObject(req.raw)));
     }
     if (sub === "operations") {
       if (req.method !== "GET") methodNotAllowed(req.method);
@@ -82,22 +81,15 @@ export const deploymentRoutes: ProviderRoutes = {
         await authorize(req.env, req.caller, ACTIONS.write, id);
         const body = await readJsonObject(req.raw);
         validateEnvelope(body);
-        const request = deploymentRequest(body, true);
-        const existing = await deploymentStore.read(req.env, id);
-        const run = await runDeployment(req.env, req.caller, target, request, {
-          location: normalizeLocation(String(body.location)),
-          ...(body.tags && typeof body.tags === "object" ? { tags: body.tags as Record<string, string> } : {}),
+        // A body without a location is refused in applyDeployment (LocationRequired), as in Azure.
+        const { status, document } = await applyDeployment(req.env, req.caller, target, body, {
+          location: typeof body.location === "string" ? normalizeLocation(body.location) : undefined,
         });
-        await deploymentStore.save(req.env, run.document as ArmDocument, run.operations, request.template);
-        await subscriptionIndex(req.env).upsert({ id, type: DEPLOYMENT_TYPE, resourceGroup: "" });
-        return armJson(run.document, existing ? 200 : 201);
+        return armJson(document, status);
       }
       case "DELETE": {
         await authorize(req.env, req.caller, ACTIONS.delete, id);
-        if (!(await deploymentStore.read(req.env, id))) return new Response(null, { status: 204 });
-        await deploymentStore.erase(req.env, id);
-        await subscriptionIndex(req.env).remove(id);
-        return new Response(null, { status: 200 });
+        return new Response(null, { status: await removeDeployment(req.env, id) });
       }
       default:
         return methodNotAllowed(req.method);

@@ -3,14 +3,14 @@
 // long-running operation), its operations as a child type, and its validate / exportTemplate /
 // cancel / whatIf endpoints. Subscription-scope deployments are deployment-routes.ts.
 import { ArmErrors } from "../../../../../../shared/errors/arm";
-import { subscriptionIndex } from "../../../arm-request";
 import { armJson, methodNotAllowed } from "../../../arm-request";
 import { authorize } from "../../../authorization";
 import { readJsonObject } from "../../../request-body";
 import type { ArmDocument, ResourceAddress, ResourceTypeRecord } from "../../../resource-types";
 import { RESOURCES_API_VERSIONS } from "../api-versions";
 import { requireResourceGroup } from "../resource-group-store";
-import { DEPLOYMENT_TYPE, deploymentRequest, prepare, runDeployment, type DeploymentTarget } from "./deployment-engine";
+import { applyDeployment, removeDeployment, validateDeployment } from "./deployment-actions";
+import { DEPLOYMENT_TYPE, type DeploymentTarget } from "./deployment-engine";
 import { deploymentStore } from "./deployment-store";
 import type { ArmEnv } from "../../../env";
 
@@ -60,21 +60,12 @@ export const deployments: ResourceTypeRecord = {
   },
 
   async write(env, input) {
-    const request = deploymentRequest(input.body, false);
-    const existing = await deploymentStore.read(env, input.id);
-    const run = await runDeployment(env, input.caller, await targetOf(env, input), request, {
-      ...(input.body.tags && typeof input.body.tags === "object" ? { tags: input.body.tags as Record<string, string> } : {}),
-    });
-    await deploymentStore.save(env, run.document as ArmDocument, run.operations, request.template);
-    await subscriptionIndex(env).upsert({ id: input.id, type: DEPLOYMENT_TYPE, resourceGroup: input.resourceGroup });
-    return { status: existing ? 200 : 201, body: run.document as ArmDocument };
+    const { status, document } = await applyDeployment(env, input.caller, await targetOf(env, input), input.body);
+    return { status, body: document };
   },
 
   async delete(env, address) {
-    if (!(await deploymentStore.read(env, address.id))) return { status: 204 };
-    await deploymentStore.erase(env, address.id);
-    await subscriptionIndex(env).remove(address.id);
-    return { status: 200 };
+    return { status: await removeDeployment(env, address.id) };
   },
 
   endpoints: {
@@ -83,9 +74,7 @@ export const deployments: ResourceTypeRecord = {
       if (req.method !== "POST") methodNotAllowed(req.method);
       validateDeploymentName(address.name);
       await authorize(req.env, req.caller, "Microsoft.Resources/deployments/validate/action", address.id);
-      const request = deploymentRequest(await readJsonObject(req.raw), false);
-      const prepared = await prepare(req.env, await targetOf(req.env, address), request.template, request.parameters);
-      return armJson(validation(address.id, address.name, request.mode, prepared.parameters, prepared.resources.filter((r) => r.condition).map((r) => r.id)));
+      return armJson(await validateDeployment(req.env, await targetOf(req.env, address), await readJsonObject(req.raw)));
     },
     async exportTemplate({ req, address }) {
       if (req.method !== "POST") methodNotAllowed(req.method);
@@ -108,25 +97,6 @@ export const deployments: ResourceTypeRecord = {
     },
   },
 };
-
-/** The validate answer: the deployment as it would be, with the resources it would apply. */
-export function validation(id: string, name: string, mode: string, parameters: unknown, resources: string[]) {
-  return {
-    id,
-    name,
-    type: DEPLOYMENT_TYPE,
-    properties: {
-      templateHash: "0",
-      parameters,
-      mode,
-      provisioningState: "Succeeded",
-      timestamp: new Date().toISOString(),
-      duration: "PT0S",
-      correlationId: crypto.randomUUID(),
-      validatedResources: resources.map((r) => ({ id: r })),
-    },
-  };
-}
 
 export const deploymentOperations: ResourceTypeRecord = {
   type: `${DEPLOYMENT_TYPE}/operations`,
