@@ -248,6 +248,21 @@ export interface ImdsRpc {
   configureVm(endpointKey: string, configuration: VmImdsConfiguration): Promise<void>;
   /** Forgets the VM: its endpoint stops answering and its credentials are erased. */
   clearVm(endpointKey: string): Promise<void>;
+  /** Replaces everything the App Service identity endpoint knows about a site (Microsoft.Web/sites). */
+  configureSite(endpointKey: string, configuration: SiteIdentityConfiguration): Promise<void>;
+  /** Forgets the site: its identity endpoint stops answering and its credentials are erased. */
+  clearSite(endpointKey: string): Promise<void>;
+}
+
+/**
+ * What the App Service identity endpoint ({imds}/sites/{endpointKey}/msi/token) needs of a site:
+ * its id (xms_az_rid for user-assigned tokens), the secret App Service injects as IDENTITY_HEADER
+ * and MSI_SECRET, and the site's identities (system-assigned: resourceId = the site).
+ */
+export interface SiteIdentityConfiguration {
+  siteResourceId: string;
+  identityHeader: string;
+  identities: ImdsIdentity[];
 }
 
 /** Resource Manager's authorization decisions, for resource servers (service binding entrypoint "AuthorizationService" of mie-arm). */
@@ -258,6 +273,11 @@ export interface AuthorizationRpc {
    * assignments at the scope and above it, dataActions minus notDataActions. Honours RBAC enforcement off.
    */
   checkDataAction(principalId: string, dataAction: string, scope: string): Promise<{ allowed: boolean }>;
+  /**
+   * The same for a control-plane action (Storage checks container create/read/delete as actions,
+   * e.g. Microsoft.Storage/storageAccounts/blobServices/containers/write): actions minus notActions.
+   */
+  checkAction(principalId: string, action: string, scope: string): Promise<{ allowed: boolean }>;
 }
 
 /** What Resource Manager tells the Key Vault data plane about a vault (Microsoft.KeyVault/vaults). */
@@ -278,6 +298,51 @@ export interface VaultAdminRpc {
   configureVault(configuration: VaultConfiguration): Promise<Outcome<null, "VaultNameTaken">>;
   /** Deletes the vault and all its data (secrets, versions, deleted secrets); idempotent. */
   removeVault(name: string): Promise<void>;
+}
+
+/** What Resource Manager tells the Blob data plane about a storage account (Microsoft.Storage/storageAccounts). */
+export interface StorageAccountConfiguration {
+  /** The account's ARM resource id, as ARM returns it (the RBAC scope of its containers and blobs). */
+  resourceId: string;
+  /** Lower-case, 3-24 of [a-z0-9], unique across the emulator. */
+  name: string;
+  tenantId: string;
+  location: string;
+  /** The two account keys, base64 of 64 random bytes each (Shared Key's HMAC keys once decoded). */
+  keys: { key1: string; key2: string };
+  /** false: Shared Key requests answer 403 KeyBasedAuthenticationNotPermitted (absent in ARM = true). */
+  allowSharedKeyAccess: boolean;
+}
+
+/** A blob container as both planes show it (ARM's blobServices/default/containers and the data plane). */
+export interface BlobContainerView {
+  name: string;
+  /** Quoted in headers, unquoted in XML and ARM's etag: e.g. 0x8DC2A1B3C4D5E6F. */
+  etag: string;
+  /** ISO 8601. */
+  lastModified: string;
+  publicAccess: "None" | "Blob" | "Container";
+  metadata: Record<string, string>;
+}
+
+export type StorageRefusal = "AccountNameTaken" | "AccountNotFound" | "ContainerNotFound" | "ContainerAlreadyExists" | "InvalidInput";
+
+/** The Blob data plane as seen by Resource Manager (service binding entrypoint "StorageAdminService" of mie-storage). */
+export interface StorageAdminRpc {
+  /** Creates or updates the account's data-plane record (keys, Shared Key switch); idempotent. Refused when another account resource holds the name. */
+  configureAccount(configuration: StorageAccountConfiguration): Promise<Outcome<null, "AccountNameTaken">>;
+  /** Deletes the account and all its containers and blobs (bytes included); idempotent. */
+  removeAccount(name: string): Promise<void>;
+  /** ARM's PUT of a container: creates it (created: true) or updates publicAccess/metadata. */
+  putContainer(
+    account: string,
+    container: string,
+    input: { publicAccess?: "None" | "Blob" | "Container"; metadata?: Record<string, string> },
+  ): Promise<Outcome<{ created: boolean; container: BlobContainerView }, StorageRefusal>>;
+  readContainer(account: string, container: string): Promise<BlobContainerView | null>;
+  listContainers(account: string): Promise<BlobContainerView[]>;
+  /** Deletes the container and its blobs; false when it did not exist. */
+  deleteContainer(account: string, container: string): Promise<boolean>;
 }
 
 /**

@@ -1,4 +1,4 @@
-// Key Vault → Resource Manager (entrypoint "AuthorizationService"): data-action decisions over the
+// Key Vault and Storage → Resource Manager (entrypoint "AuthorizationService"): decisions over the
 // tenant's role assignments; nothing that changes them.
 import type { AuthorizationRpc } from "../rpc";
 

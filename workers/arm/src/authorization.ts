@@ -60,6 +60,11 @@ export function permittedDataAction(env: ArmEnv, principalId: string, dataAction
   return permitted(env, { objectId: principalId }, dataAction, scope, "dataAction");
 }
 
+/** For resource servers: may the principal perform a control-plane action at the scope (Storage's container operations)? */
+export function permittedAction(env: ArmEnv, principalId: string, action: string, scope: string): Promise<boolean> {
+  return permitted(env, { objectId: principalId }, action, scope, "action");
+}
+
 /**
  * Linked access: a write that references other resources (a VM naming user-assigned identities or
  * NICs) also needs each link's action on the linked scope, and a link that says how must exist ("or

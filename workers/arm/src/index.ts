@@ -10,7 +10,7 @@ import { collapseSlashes, parseArmPath } from "../../../shared/resource-id";
 import type { ArmRequest } from "./arm-request";
 import { authenticate, type Caller } from "./authentication";
 import { cloudMetadata } from "./cloud-metadata";
-import { permittedDataAction } from "./authorization";
+import { permittedAction, permittedDataAction } from "./authorization";
 import type { ArmEnv } from "./env";
 import { vmImageAliasDocument } from "./providers/compute/image-routes";
 import { route } from "./provider-routing";
@@ -97,9 +97,13 @@ app.all("*", async (c) => {
 
 export default { fetch: app.fetch } satisfies ExportedHandler<ArmEnv>;
 
-/** RBAC decisions for resource servers (the Key Vault data plane): service binding entrypoint "AuthorizationService". */
+/** RBAC decisions for resource servers (the Key Vault and Blob data planes): service binding entrypoint "AuthorizationService". */
 export class AuthorizationService extends WorkerEntrypoint<ArmEnv> implements AuthorizationRpc {
   async checkDataAction(principalId: string, dataAction: string, scope: string): Promise<{ allowed: boolean }> {
     return { allowed: await permittedDataAction(this.env, principalId, dataAction, scope) };
+  }
+
+  async checkAction(principalId: string, action: string, scope: string): Promise<{ allowed: boolean }> {
+    return { allowed: await permittedAction(this.env, principalId, action, scope) };
   }
 }
