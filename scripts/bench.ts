@@ -546,12 +546,11 @@ async function main(): Promise<number> {
   };
   const base = optionsFromEnv();
   const dataDir = mkdtempSync(join(tmpdir(), "mie-bench-"));
-  const { arm, login, graph, imds, vault } = await pickFreePorts(base.host);
   const options: StackOptions = {
     ...base,
     dataDir,
     tlsDir: undefined,
-    ports: { arm: arm!, login: login!, graph: graph!, imds: imds!, vault: vault! },
+    ports: await pickFreePorts(base.host),
   };
   // workerd's output is kept and shown only if something goes wrong.
   const workerLog: string[] = [];

@@ -19,10 +19,10 @@ import {
 } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
 import type { Duplex } from "node:stream";
-import { ARM_MAX_BODY_BYTES, GRAPH_MAX_BODY_BYTES, KEYVAULT_MAX_BODY_BYTES, TOKEN_MAX_BODY_BYTES } from "../shared/request-limits.ts";
+import { ARM_MAX_BODY_BYTES, GRAPH_MAX_BODY_BYTES, KEYVAULT_MAX_BODY_BYTES, STORAGE_MAX_BODY_BYTES, TOKEN_MAX_BODY_BYTES } from "../shared/request-limits.ts";
 
 /** The worker folders the front serves, each with its own error shape. */
-export type FrontService = "arm" | "aad" | "graph" | "imds" | "keyvault";
+export type FrontService = "arm" | "aad" | "graph" | "imds" | "keyvault" | "storage";
 
 /** What went wrong before a request could reach its worker. */
 type Refusal = "malformed" | "headersTooLarge" | "timeout" | "methodNotAllowed" | "tooLarge" | "expectation" | "upstream";
@@ -48,6 +48,7 @@ export const BODY_LIMITS: Record<FrontService, number> = {
   aad: TOKEN_MAX_BODY_BYTES,
   graph: GRAPH_MAX_BODY_BYTES,
   keyvault: KEYVAULT_MAX_BODY_BYTES,
+  storage: STORAGE_MAX_BODY_BYTES,
   imds: 0,
 };
 
@@ -63,6 +64,8 @@ function tooLargeMessage(service: FrontService): string {
       return `The request body is too long: at most ${limit} bytes are accepted.`;
     case "keyvault":
       return `The request body is too large: at most ${limit} bytes are accepted.`;
+    case "storage":
+      return "The request body is too large and exceeds the maximum permissible limit.";
     case "imds":
       return "The metadata service takes no request body.";
   }
@@ -111,6 +114,25 @@ export function frontError(service: FrontService, refusal: Refusal, message: str
         upstream: "BadGateway",
       }[refusal];
       return { status, headers: { ...json, "x-ms-request-id": randomUUID() }, body: JSON.stringify({ error: { code, message } }) };
+    }
+    case "storage": {
+      // Storage's XML error, with x-ms-error-code: the SDKs read the code from that header.
+      const code = {
+        malformed: "InvalidInput",
+        headersTooLarge: "InvalidHeaderValue",
+        timeout: "OperationTimedOut",
+        methodNotAllowed: "UnsupportedHttpVerb",
+        tooLarge: "RequestBodyTooLarge",
+        expectation: "InvalidHeaderValue",
+        upstream: "ServerBusy",
+      }[refusal];
+      const requestId = randomUUID();
+      const escaped = message.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+      return {
+        status,
+        headers: { "content-type": "application/xml", "x-ms-error-code": code, "x-ms-request-id": requestId },
+        body: `<?xml version="1.0" encoding="utf-8"?><Error><Code>${code}</Code><Message>${escaped}\nRequestId:${requestId}\nTime:${new Date().toISOString()}</Message></Error>`,
+      };
     }
     case "graph": {
       const code = {

@@ -26,6 +26,7 @@ export const KNOBS: Knob[] = [
   { name: "MIE_GRAPH_PORT", default: "8445", help: "Microsoft Graph (https)", check: port },
   { name: "MIE_IMDS_PORT", default: "8446", help: "IMDS, one base per VM (http)", check: port },
   { name: "MIE_VAULT_PORT", default: "8447", help: "Key Vault data plane (https)", check: port },
+  { name: "MIE_STORAGE_PORT", default: "8448", help: "Blob Storage data plane (https)", check: port },
   { name: "MIE_TENANT_ID", default: "c0ffee00-0000-4000-a000-000000000001", help: "the tenant, seeded on first start", check: guid },
   { name: "MIE_SUBSCRIPTION_ID", default: "c0ffee00-0000-4000-a000-000000000002", help: "the subscription, seeded on first start", check: guid },
   { name: "MIE_ADMIN_CLIENT_ID", default: "c0ffee00-0000-4000-a000-00000000ad01", help: "the admin service principal (Owner on the subscription)", check: guid },
@@ -44,6 +45,12 @@ export const KNOBS: Knob[] = [
     default: "vault.localhost",
     help: "vaults also answer at {vault}.{suffix}:{vault port}",
     check: (v) => (/^([a-z0-9-]+\.)+[a-z0-9-]+$/i.test(v.replace(/^\./, "")) ? null : `'${v}' is not a DNS suffix with at least two labels (e.g. vault.localhost)`),
+  },
+  {
+    name: "MIE_STORAGE_DNS_SUFFIX",
+    default: "localhost",
+    help: "storage accounts also answer at {account}.blob.{suffix}:{storage port}",
+    check: (v) => (/^([a-z0-9-]+\.)*[a-z0-9-]+$/i.test(v.replace(/^\./, "")) ? null : `'${v}' is not a DNS suffix (e.g. localhost)`),
   },
   { name: "MIE_TLS_DIR", default: "$MIE_DATA_DIR/tls", help: "where the local CA lives" },
 ];

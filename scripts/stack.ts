@@ -29,13 +29,14 @@ const SERVED: Record<string, { port: keyof StackOptions["ports"]; tls: boolean }
   graph: { port: "graph", tls: true },
   imds: { port: "imds", tls: false },
   keyvault: { port: "vault", tls: true },
+  storage: { port: "storage", tls: true },
 };
 
 /** Defaults of the contract's knobs (README, "Configuration"). */
 export const DEFAULTS = {
   dataDir: ".data",
   host: "127.0.0.1",
-  ports: { arm: 8443, login: 8444, graph: 8445, imds: 8446, vault: 8447 },
+  ports: { arm: 8443, login: 8444, graph: 8445, imds: 8446, vault: 8447, storage: 8448 },
   adminClientSecret: "mie-well-known-admin-secret-Zm9yLWxvY2FsLXVzZS1vbmx5",
 };
 
@@ -48,6 +49,7 @@ interface WranglerConfig {
   durable_objects?: { bindings?: { name: string; class_name: string; script_name?: string }[] };
   services?: { binding: string; service: string; entrypoint?: string }[];
   migrations?: { tag: string; new_sqlite_classes?: string[]; new_classes?: string[] }[];
+  r2_buckets?: { binding: string; bucket_name: string }[];
 }
 
 export interface WorkerConfig extends WranglerConfig {
@@ -104,6 +106,7 @@ export function wranglerJson(
   const services = (worker.services ?? []).filter((s) => !(options.withoutServices ?? []).includes(s.service));
   if (services.length) config.services = services;
   if (worker.migrations) config.migrations = worker.migrations;
+  if (worker.r2_buckets) config.r2_buckets = worker.r2_buckets;
   return config;
 }
 
@@ -143,6 +146,7 @@ const PORT_KNOBS: Record<keyof StackOptions["ports"], string> = {
   graph: "MIE_GRAPH_PORT",
   imds: "MIE_IMDS_PORT",
   vault: "MIE_VAULT_PORT",
+  storage: "MIE_STORAGE_PORT",
 };
 
 export interface StackOptions {
@@ -150,7 +154,7 @@ export interface StackOptions {
   /** Where the local CA lives (default: <dataDir>/tls). Tests share one CA across servers. */
   tlsDir?: string;
   host: string;
-  ports: { arm: number; login: number; graph: number; imds: number; vault: number };
+  ports: { arm: number; login: number; graph: number; imds: number; vault: number; storage: number };
   tenantId?: string;
   subscriptionId?: string;
   adminClientId?: string;
@@ -163,6 +167,8 @@ export interface StackOptions {
   imdsThrottling?: string;
   /** Vaults also answer at {name}.{suffix} (default: the top-level wrangler.toml's VAULT_DNS_SUFFIX). */
   vaultDnsSuffix?: string;
+  /** Storage accounts' Blob services also answer at {account}.blob.{suffix} (default: wrangler.toml's STORAGE_DNS_SUFFIX). */
+  storageDnsSuffix?: string;
   log?: (line: string) => void;
   /** Tests only: enables Resource Manager's fault seam (workers/arm/src/failpoints.ts). */
   testFailpoints?: boolean;
@@ -178,6 +184,7 @@ export interface Endpoints {
   graph: string;
   imds: string;
   keyVault?: string;
+  storage?: string;
   caCertificate: string;
   admin: { clientId: string; objectId: string; clientSecret: string };
 }
@@ -200,6 +207,7 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv = process.env): StackOptio
       graph: port("MIE_GRAPH_PORT", DEFAULTS.ports.graph),
       imds: port("MIE_IMDS_PORT", DEFAULTS.ports.imds),
       vault: port("MIE_VAULT_PORT", DEFAULTS.ports.vault),
+      storage: port("MIE_STORAGE_PORT", DEFAULTS.ports.storage),
     },
     tenantId: env.MIE_TENANT_ID,
     subscriptionId: env.MIE_SUBSCRIPTION_ID,
@@ -210,6 +218,7 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv = process.env): StackOptio
     logLevel: env.MIE_LOG,
     imdsThrottling: env.MIE_IMDS_THROTTLING,
     vaultDnsSuffix: env.MIE_VAULT_DNS_SUFFIX,
+    storageDnsSuffix: env.MIE_STORAGE_DNS_SUFFIX,
   };
 }
 
@@ -220,7 +229,7 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv = process.env): StackOptio
  */
 export async function pickFreePorts(host: string): Promise<StackOptions["ports"]> {
   const ports: number[] = [];
-  while (ports.length < 5) {
+  while (ports.length < 6) {
     const candidate = 20_000 + Math.floor(Math.random() * 12_000);
     if (ports.includes(candidate)) continue;
     const free = await new Promise<boolean>((resolvePromise) => {
@@ -230,8 +239,8 @@ export async function pickFreePorts(host: string): Promise<StackOptions["ports"]
     });
     if (free) ports.push(candidate);
   }
-  const [arm, login, graph, imds, vault] = ports as [number, number, number, number, number];
-  return { arm, login, graph, imds, vault };
+  const [arm, login, graph, imds, vault, storage] = ports as [number, number, number, number, number, number];
+  return { arm, login, graph, imds, vault, storage };
 }
 
 /**
@@ -264,12 +273,16 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
 
   const workers = loadWorkerConfigs();
   const vaultDnsSuffix = options.vaultDnsSuffix?.replace(/^\.+/, "").toLowerCase() ?? workers[0]?.vars?.VAULT_DNS_SUFFIX;
+  const storageDnsSuffix = options.storageDnsSuffix?.replace(/^\.+/, "").toLowerCase() ?? workers[0]?.vars?.STORAGE_DNS_SUFFIX;
   // Host-named vaults ({name}.{suffix}) are served on the same certificate: a wildcard for the suffix.
   const tlsDir = options.tlsDir ?? join(options.dataDir, "tls");
   if (!existsSync(join(tlsDir, "ca.pem"))) progress(`creating the local certificate authority in ${tlsDir} (first start)`);
   let tls: Awaited<ReturnType<typeof ensureTls>>;
   try {
-    tls = await ensureTls(tlsDir, options.host, vaultDnsSuffix ? [`*.${vaultDnsSuffix}`] : []);
+    tls = await ensureTls(tlsDir, options.host, [
+      ...(vaultDnsSuffix ? [`*.${vaultDnsSuffix}`] : []),
+      ...(storageDnsSuffix ? [`*.blob.${storageDnsSuffix}`] : []),
+    ]);
   } catch (err) {
     releaseLock();
     throw new StartupError(
@@ -283,6 +296,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     GRAPH_URL: `https://${h}:${options.ports.graph}`,
     IMDS_URL: `http://${h}:${options.ports.imds}`,
     VAULT_URL: `https://${h}:${options.ports.vault}`,
+    STORAGE_URL: `https://${h}:${options.ports.storage}`,
   };
   const overrides: Record<string, string | undefined> = {
     TENANT_ID: options.tenantId,
@@ -293,6 +307,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     LOG: options.logLevel?.toLowerCase(),
     IMDS_THROTTLING: options.imdsThrottling?.toLowerCase(),
     VAULT_DNS_SUFFIX: vaultDnsSuffix,
+    STORAGE_DNS_SUFFIX: storageDnsSuffix,
     TEST_FAILPOINTS: options.testFailpoints ? "on" : undefined,
   };
 
@@ -319,6 +334,8 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       serviceBindings: Object.fromEntries(
         (w.services ?? []).map((s) => [s.binding, s.entrypoint ? { name: s.service, entrypoint: s.entrypoint } : s.service]),
       ),
+      // Blob bytes: Miniflare's local R2, persisted under the data dir like the Durable Objects.
+      ...(w.r2_buckets?.length ? { r2Buckets: Object.fromEntries(w.r2_buckets.map((b) => [b.binding, b.bucket_name])) } : {}),
       unsafeDirectSockets: [socket],
     } as WorkerOptions;
   });
@@ -328,6 +345,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     host: "127.0.0.1",
     port: 0,
     durableObjectsPersist: join(options.dataDir, "durable-objects"),
+    r2Persist: join(options.dataDir, "r2"),
     handleRuntimeStdio(stdout: NodeJS.ReadableStream, stderr: NodeJS.ReadableStream) {
       // One call of `log` per line: the runtime writes several lines in one chunk under load.
       stdout.on("data", (d: Buffer) => {
@@ -384,6 +402,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     graph: publicUrls.GRAPH_URL,
     imds: publicUrls.IMDS_URL,
     ...(workers.some((w) => w.folder === "keyvault") ? { keyVault: publicUrls.VAULT_URL } : {}),
+    ...(workers.some((w) => w.folder === "storage") ? { storage: publicUrls.STORAGE_URL } : {}),
     caCertificate: tls.caCertificatePath,
     admin: { clientId: adminClientId, objectId: await adminObjectId(tenantId, adminClientId), clientSecret: options.adminClientSecret },
   };

@@ -45,6 +45,7 @@ Managed Identity Emulator is ready (${Date.now() - started} ms)
   Microsoft Graph    ${e.graph}
   IMDS               ${e.imds}   (each VM: POST {arm}{vmId}/listImdsEndpoint)
   Key Vault          ${e.keyVault ?? "(not served)"}   (each vault: its properties.vaultUri)
+  Blob Storage       ${e.storage ?? "(not served)"}   (each account: its properties.primaryEndpoints.blob)
   Tenant             ${e.tenantId}
   Subscription       ${e.subscriptionId}
   Admin client id    ${e.admin.clientId}   (Owner on the subscription)

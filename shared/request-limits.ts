@@ -14,6 +14,11 @@ export const GRAPH_MAX_BODY_BYTES = 4 * 1024 * 1024;
  * at 256 KB.
  */
 export const KEYVAULT_MAX_BODY_BYTES = 256 * 1024;
+/**
+ * Blob Storage's largest single request: Put Blob takes up to 5000 MiB (service versions
+ * 2019-12-12 on), Put Block 4000 MiB. Bodies stream to R2; nothing holds them whole.
+ */
+export const STORAGE_MAX_BODY_BYTES = 5000 * 1024 * 1024;
 /** The token endpoints take small forms (a client assertion is a few KB): 1 MB is far beyond any real one. */
 export const TOKEN_MAX_BODY_BYTES = 1024 * 1024;
 /**

@@ -36,6 +36,7 @@
 //   https://vault.azure.cn), so the SDKs' challenge-resource check passes without any flag.
 
 /** The path segment below the data-plane base that vault names live under. */
+import { suffixWithPort } from "./public-url";
 export const VAULTS_SEGMENT = "vaults";
 
 /** The vault's URL as Resource Manager answers it in properties.vaultUri (trailing slash, as Azure). */
@@ -54,10 +55,7 @@ export function azureVaultUri(vaultName: string): string {
  * What the cloud metadata answers as suffixes.keyVaultDns.
  */
 export function keyVaultDns(suffix: string, dataPlaneBase: string | undefined): string {
-  const host = suffix.replace(/^\.+|\/+$/g, "").toLowerCase();
-  if (!dataPlaneBase) return host;
-  const port = new URL(dataPlaneBase).port;
-  return port ? `${host}:${port}` : host;
+  return suffixWithPort(suffix, dataPlaneBase);
 }
 
 /** This cloud's Key Vault resource (token audience, challenge resource): https://{keyVaultDns}. */

@@ -6,6 +6,7 @@
 // `authentication`; 2019-05-01, 2019-10-01 and 2020-06-01 are arrays of clouds. One merged object
 // satisfies every single-cloud reader, so that is what every other version gets.
 import { keyVaultDns } from "../../../shared/vault-uri";
+import { suffixWithPort } from "../../../shared/public-url";
 import type { ArmEnv } from "./env";
 
 /** The name az stores for this cloud when it reads the document (az uses its own `-n` name). */
@@ -26,6 +27,8 @@ export function cloudMetadata(env: ArmEnv, bases: CloudBases, apiVersion: string
   const suffixes: Record<string, string> = {};
   // Only what the emulator serves: a client that builds a host name from a suffix must reach us.
   if (env.VAULT_DNS_SUFFIX) suffixes.keyVaultDns = keyVaultDns(env.VAULT_DNS_SUFFIX, env.VAULT_URL);
+  // Blob services answer at {account}.blob.{storage} once the Blob data plane is served.
+  if (env.STORAGE_DNS_SUFFIX && env.STORAGE_URL) suffixes.storage = suffixWithPort(env.STORAGE_DNS_SUFFIX, env.STORAGE_URL);
   const cloud = {
     name: CLOUD_NAME,
     resourceManager: arm,

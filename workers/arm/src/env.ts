@@ -31,6 +31,8 @@ export interface ArmEnv {
   VAULT_DNS_SUFFIX?: string;
   /** Public base of the Key Vault data plane, for vaults' properties.vaultUri (shared/vault-uri.ts). */
   VAULT_URL?: string;
+  /** Blob services also answer at {account}.blob.{STORAGE_DNS_SUFFIX} (the metadata's suffixes.storage). */
+  STORAGE_DNS_SUFFIX?: string;
   /** off | info | debug (knob MIE_LOG, shared/request-log.ts). */
   LOG?: string;
 }
