@@ -2,6 +2,8 @@ import type { TokenEndpointBinding } from "../../../shared/bindings/token-endpoi
 
 export interface ImdsEnv {
   VM_HOSTS: DurableObjectNamespace;
+  /** One SiteIdentityHost per App Service site, keyed by its identity endpoint key. */
+  SITE_HOSTS: DurableObjectNamespace;
   /** Operating state (shared/emulator-state.ts): the clock's offset, injected faults, the VM hosts in use. */
   EMULATOR: DurableObjectNamespace;
   AAD: TokenEndpointBinding;

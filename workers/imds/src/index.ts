@@ -1,10 +1,11 @@
-// The per-VM Instance Metadata Service. Every VM has its own base /vms/{endpointKey}; under it
-// the paths of the real IMDS. Paths are matched case-insensitively (msal-node lower-cases the
+// The identity endpoints of hosted code. The per-VM Instance Metadata Service: every VM has its
+// own base /vms/{endpointKey}; under it the paths of the real IMDS. And each App Service site's
+// identity endpoint at /sites/{endpointKey}/msi/token (app-service-endpoint.ts). Paths are matched case-insensitively (msal-node lower-cases the
 // whole URL) and the token path accepts msal-node's trailing slash.
 import { WorkerEntrypoint } from "cloudflare:workers";
 import { Hono, type Context } from "hono";
 import { IMDS_NEWEST_VERSIONS, ImdsError, ImdsErrors } from "../../../shared/errors/imds";
-import type { ImdsControlRpc, ImdsRpc, VmImdsConfiguration } from "../../../shared/rpc";
+import type { ImdsControlRpc, ImdsRpc, SiteIdentityConfiguration, VmImdsConfiguration } from "../../../shared/rpc";
 import type { ImdsEnv } from "./env";
 import { IDENTITY_API_VERSIONS, INSTANCE_API_VERSIONS, asText, instanceDocument, navigate } from "./instance-metadata";
 import { stubOf } from "../../../shared/durable";
@@ -14,15 +15,20 @@ import { applyClockOffset, emulatorNow, syncClock } from "../../../shared/emulat
 import type { ActiveFault, FaultDefinition } from "../../../shared/faults";
 import { noteCaller, requestLog } from "../../../shared/request-log";
 import { faultFor, faultResponse, imdsState, noteActiveFaults } from "./faults";
+import { appServiceToken, siteHost } from "./app-service-endpoint";
 
 export { VmMetadataHost } from "./vm-host";
+export { SiteIdentityHost } from "./site-host";
 export { EmulatorState } from "../../../shared/emulator-state";
 
 /** Registry kind (EmulatorState) of the VM hosts IMDS holds, for POST {arm}/emulator/reset. */
 const VM_HOST_KIND = "vmHost";
+/** Registry kind of the sites' identity endpoints. */
+const SITE_HOST_KIND = "siteHost";
 
 const ENDPOINT_KEY = /^[0-9a-f]{40}$/;
 const VM_PATH = /^\/vms\/([^/]+)(\/.*)?$/i;
+const SITE_TOKEN_PATH = /^\/sites\/([0-9a-f]{40})\/msi\/token\/?$/i;
 
 const app = new Hono<{ Bindings: ImdsEnv }>();
 
@@ -70,6 +76,8 @@ app.get(HEALTH_PATH, () => healthResponse());
 
 app.all("*", async (c) => {
   const url = new URL(c.req.url);
+  const site = SITE_TOKEN_PATH.exec(url.pathname.replace(/\/{2,}/g, "/"));
+  if (site) return appServiceToken(c.req.raw, c.env, site[1]!.toLowerCase());
   const match = VM_PATH.exec(url.pathname.replace(/\/{2,}/g, "/"));
   if (!match) throw ImdsErrors.notFound();
   const endpointKey = match[1]!.toLowerCase();
@@ -177,6 +185,18 @@ export class MetadataService extends WorkerEntrypoint<ImdsEnv> implements ImdsRp
     await imdsState(this.env).unregister(VM_HOST_KIND, endpointKey);
   }
 
+  async configureSite(endpointKey: string, configuration: SiteIdentityConfiguration): Promise<void> {
+    if (!ENDPOINT_KEY.test(endpointKey)) throw new Error("invalid endpoint key");
+    await imdsState(this.env).register(SITE_HOST_KIND, endpointKey);
+    await siteHost(this.env, endpointKey).configureSite(configuration);
+  }
+
+  async clearSite(endpointKey: string): Promise<void> {
+    if (!ENDPOINT_KEY.test(endpointKey)) throw new Error("invalid endpoint key");
+    await siteHost(this.env, endpointKey).clearSite();
+    await imdsState(this.env).unregister(SITE_HOST_KIND, endpointKey);
+  }
+
   // Operating the emulator (Resource Manager's control API, workers/arm/src/control/).
 
   async setClockOffset(offsetSeconds: number): Promise<void> {
@@ -187,6 +207,7 @@ export class MetadataService extends WorkerEntrypoint<ImdsEnv> implements ImdsRp
   async resetState(): Promise<void> {
     const state = imdsState(this.env);
     for (const endpointKey of await state.registered(VM_HOST_KIND)) await this.clearVm(endpointKey);
+    for (const endpointKey of await state.registered(SITE_HOST_KIND)) await this.clearSite(endpointKey);
     await state.clearFaults();
     noteActiveFaults(0);
   }

@@ -1,0 +1,133 @@
+// How every identity endpoint of this worker (a VM's IMDS, a site's App Service endpoint) obtains
+// a token, as a managed identity does in Azure: sign a client assertion with the identity's
+// certificate and redeem it at the authority. One instance per host Durable Object holds that
+// host's token cache and imported signing keys; what differs between the endpoints (selectors,
+// wire shape, errors) stays with each endpoint.
+import { SignJWT, importPKCS8 } from "jose";
+import { privateKeyPem } from "../../../shared/certificates";
+import { emulatorNowSeconds } from "../../../shared/emulator-clock";
+import type { ImdsIdentity } from "../../../shared/rpc";
+import type { ImdsEnv } from "./env";
+
+export interface IssuedToken {
+  accessToken: string;
+  clientId: string;
+  x5t: string;
+  expiresOn: number;
+  notBefore: number;
+  extExpiresIn: string;
+  resource: string;
+  /** Served from the cache until this time (epoch seconds): shortly before expiry. */
+  refreshAt: number;
+}
+
+/** Why the authority refused: each endpoint words these in its own shape. */
+export class AuthorityRefusal extends Error {
+  readonly kind: "invalidResource" | "identityGone" | "upstream";
+  constructor(kind: AuthorityRefusal["kind"], description: string) {
+    super(description);
+    this.kind = kind;
+  }
+}
+
+const JWT_BEARER = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+
+export class IdentityTokens {
+  private readonly cache = new Map<string, IssuedToken>();
+  private readonly keys = new Map<string, CryptoKey>();
+
+  constructor(private readonly env: ImdsEnv) {}
+
+  /** Drops cached tokens and keys of identities (client id + certificate) no longer configured. */
+  retain(identities: ImdsIdentity[]): void {
+    const live = new Set(identities.map((i) => `${i.clientId}|${i.credential.x5t}`));
+    for (const [key, token] of this.cache) if (!live.has(`${token.clientId}|${token.x5t}`)) this.cache.delete(key);
+    for (const key of this.keys.keys()) if (!live.has(key)) this.keys.delete(key);
+  }
+
+  clear(): void {
+    this.cache.clear();
+    this.keys.clear();
+  }
+
+  /**
+   * A token for `identity` and `resource`: from the cache unless bypassed or near expiry. The
+   * host resource (`hostResourceId`) is named in a user-assigned identity's assertion as
+   * xms_az_rid. `stillConfigured` is asked after the redemption: a detach that raced with the
+   * request must not leave a token behind in the cache.
+   */
+  async token(
+    identity: ImdsIdentity,
+    resource: string,
+    options: { bypassCache: boolean; hostResourceId: string; stillConfigured: () => boolean },
+  ): Promise<IssuedToken> {
+    const cacheKey = `${identity.clientId}|${resource}`;
+    const cached = this.cache.get(cacheKey);
+    if (cached && !options.bypassCache && emulatorNowSeconds() < cached.refreshAt && cached.x5t === identity.credential.x5t) return cached;
+    const fresh = await this.redeem(identity, resource, options.hostResourceId);
+    if (options.stillConfigured()) this.cache.set(cacheKey, fresh);
+    return fresh;
+  }
+
+  private async redeem(identity: ImdsIdentity, resource: string, hostResourceId: string): Promise<IssuedToken> {
+    const loginBase = (this.env.LOGIN_URL ?? "https://login.microsoftonline.com").replace(/\/+$/, "");
+    const tokenEndpoint = `${loginBase}/${identity.tenantId}/oauth2/token`;
+    const now = emulatorNowSeconds();
+    const assertion = await new SignJWT(identity.kind === "UserAssigned" ? { xms_az_rid: hostResourceId } : {})
+      .setProtectedHeader({ alg: "RS256", typ: "JWT", x5t: identity.credential.x5t })
+      .setIssuer(identity.clientId)
+      .setSubject(identity.clientId)
+      .setAudience(tokenEndpoint)
+      .setJti(crypto.randomUUID())
+      .setIssuedAt(now)
+      .setNotBefore(now)
+      .setExpirationTime(now + 600)
+      .sign(await this.signingKey(identity));
+    const response = await this.env.AAD.fetch(
+      new Request(tokenEndpoint, {
+        method: "POST",
+        headers: { "content-type": "application/x-www-form-urlencoded" },
+        body: new URLSearchParams({
+          grant_type: "client_credentials",
+          client_id: identity.clientId,
+          client_assertion_type: JWT_BEARER,
+          client_assertion: assertion,
+          resource,
+        }),
+      }),
+    );
+    const body = (await response.json().catch(() => ({}))) as Record<string, string>;
+    if (!response.ok) throw authorityRefusal(body);
+    const expiresOn = Number(body.expires_on);
+    const notBefore = Number(body.not_before);
+    const lifetime = expiresOn - notBefore;
+    return {
+      accessToken: body.access_token!,
+      clientId: identity.clientId,
+      x5t: identity.credential.x5t,
+      expiresOn,
+      notBefore,
+      extExpiresIn: body.ext_expires_in ?? String(lifetime),
+      resource,
+      refreshAt: expiresOn - Math.min(300, Math.floor(lifetime / 10)),
+    };
+  }
+
+  private async signingKey(identity: ImdsIdentity): Promise<CryptoKey> {
+    const id = `${identity.clientId}|${identity.credential.x5t}`;
+    let key = this.keys.get(id);
+    if (!key) {
+      key = await importPKCS8(privateKeyPem(identity.credential.privateKeyPkcs8), "RS256");
+      this.keys.set(id, key);
+    }
+    return key;
+  }
+}
+
+/** What the authority said: an unknown resource is the caller's mistake; a principal the authority no longer knows means the identity is gone. */
+function authorityRefusal(body: Record<string, unknown>): AuthorityRefusal {
+  const description = String(body.error_description ?? "").split("\r\n")[0] ?? "";
+  if (body.error === "invalid_resource") return new AuthorityRefusal("invalidResource", description);
+  if (body.error === "unauthorized_client" || body.error === "invalid_client") return new AuthorityRefusal("identityGone", description);
+  return new AuthorityRefusal("upstream", description);
+}
