@@ -579,7 +579,7 @@ async function main(): Promise<number> {
 
   try {
     console.log(`data dir ${dataDir}`);
-    console.log(`ports    arm ${arm}, login ${login}, graph ${graph}, imds ${imds}, vault ${vault}`);
+    console.log(`ports    ${Object.entries(options.ports).map(([name, port]) => `${name} ${port}`).join(", ")}`);
     const started = performance.now();
     stack = await startStack(options);
     const readyMs = performance.now() - started;

@@ -1,9 +1,12 @@
-// Code "running inside a VM": a fresh process whose only link to its identity is
-// AZURE_POD_IDENTITY_AUTHORITY_HOST (msal-node picks its managed-identity source once per
-// process, so each VM gets its own process, as each real VM is its own machine).
+// Code "running inside a VM or an App Service site": a fresh process whose only link to its
+// identity is its environment — AZURE_POD_IDENTITY_AUTHORITY_HOST for a VM, the four variables
+// listIdentityEndpoint returns for a site (msal-node picks its managed-identity source once per
+// process, so each host gets its own process, as each real one is its own machine).
 // argv: <client> <scope> [clientId]; prints one JSON line.
 // argv: keyvault-get <vaultUrl> <secretName>: reads a secret with @azure/keyvault-secrets'
 // SecretClient and the VM's ManagedIdentityCredential, challenge round trip included.
+// argv: blob-get <blobServiceUrl> <container/blob>: downloads a blob with @azure/storage-blob's
+// BlobServiceClient and DefaultAzureCredential, as the seed's App Service example does.
 import { DefaultAzureCredential, ManagedIdentityCredential } from "@azure/identity";
 import { ManagedIdentityApplication } from "@azure/msal-node";
 
@@ -27,6 +30,13 @@ try {
     const secrets = new SecretClient(scope, new ManagedIdentityCredential(), { disableChallengeResourceVerification: true });
     const secret = await secrets.getSecret(clientId);
     result = { value: secret.value, id: secret.properties.id, version: secret.properties.version };
+  } else if (client === "blob-get") {
+    const { BlobServiceClient } = await import("@azure/storage-blob");
+    const service = new BlobServiceClient(scope, new DefaultAzureCredential());
+    const slash = clientId.indexOf("/");
+    const blob = service.getContainerClient(clientId.slice(0, slash)).getBlobClient(clientId.slice(slash + 1));
+    const content = (await blob.downloadToBuffer()).toString("utf8");
+    result = { value: content };
   } else {
     throw new Error(`unknown client ${client}`);
   }
