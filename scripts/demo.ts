@@ -1,10 +1,14 @@
-// `npm run demo`: the seed's scenario, narrated. A VM reads a Key Vault secret through its
+// `npm run demo`: the seed's scenarios, narrated. Act 1: a VM reads a Key Vault secret through its
 // managed identity, with no credentials in its code; then a user-assigned identity shared by two
 // VMs; then the VM is deleted and its identity goes with it while the user-assigned one lives on.
+// Act 2 (the seed's own example): an App Service app reads Azure Storage with its identity, is
+// refused until it holds Storage Blob Data Reader, shares the user-assigned identity with the VMs,
+// and its principal goes with it.
 // Uses the running emulator (.data/endpoints.json) or starts one. Exits non-zero as soon as a
 // step does not behave as described.
 import { ClientSecretCredential } from "@azure/identity";
 import { SecretClient } from "@azure/keyvault-secrets";
+import { BlobServiceClient } from "@azure/storage-blob";
 import { execFile, spawnSync } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -16,6 +20,8 @@ import { ensureTls } from "./tls.ts";
 const ROLE = {
   keyVaultSecretsOfficer: "b86a8fe4-44ce-4948-aee5-eccb2c155cd7",
   keyVaultSecretsUser: "4633458b-17de-408a-b874-0445c86b69e6",
+  storageBlobDataContributor: "ba92f5b4-2d11-453d-a403-e96b0029c9fe",
+  storageBlobDataReader: "2a2b9908-6ea1-4ae2-8e65-a410df84e7d1",
 };
 const bold = (s: string) => (process.stdout.isTTY ? `\x1b[1m${s}\x1b[0m` : s);
 const dim = (s: string) => (process.stdout.isTTY ? `\x1b[2m${s}\x1b[0m` : s);
@@ -58,7 +64,7 @@ async function runningEmulator(): Promise<Endpoints | null> {
   const endpoints = JSON.parse(readFileSync(file, "utf8")) as Endpoints;
   try {
     await fetch(`${endpoints.imds}/`, { signal: AbortSignal.timeout(1000) });
-    return endpoints.keyVault ? endpoints : null;
+    return endpoints.keyVault && endpoints.storage ? endpoints : null;
   } catch {
     return null;
   }
@@ -116,6 +122,17 @@ async function main(): Promise<void> {
           resolve(JSON.parse(line));
         },
       );
+    });
+
+  const runInSite = (siteEnv: Record<string, string>, blobUrl: string, container: string, blob: string, clientId?: string) =>
+    new Promise<{ ok: boolean; value?: string; error?: string; status?: number; code?: string }>((resolve, reject) => {
+      const env: Record<string, string | undefined> = { ...process.env, ...siteEnv, NODE_EXTRA_CA_CERTS: e.caCertificate, AZURE_CLIENT_ID: clientId ?? "" };
+      delete env.AZURE_POD_IDENTITY_AUTHORITY_HOST;
+      execFile(process.execPath, [join(ROOT, "scripts/demo/site-app.mjs"), blobUrl, container, blob], { env, timeout: 60_000 }, (err, stdout) => {
+        const line = stdout.trim().split("\n").pop();
+        if (!line) return reject(err ?? new Error("no output"));
+        resolve(JSON.parse(line));
+      });
     });
 
   console.log(bold("Managed identities, end to end") + dim(`  (Resource Manager ${e.arm}, Azure AD ${e.login}, IMDS ${e.imds})`));
@@ -190,7 +207,69 @@ async function main(): Promise<void> {
   const after = await runOnVm(endpoints[0]!, vaultUrl, "db-password", uami.body.properties.clientId);
   expect(after.ok, "app-identity lives on: worker-1 still reads the secret");
 
-  step("Clean up", "Deleting the resource group deletes the VMs, the identity and the vault, and their principals.");
+  console.log(`\n${bold("Act 2: an App Service app reads Azure Storage without credentials")}`);
+
+  step("The admin creates a storage account and a container, and uploads a blob", "Owner manages the account and its containers (actions) but holds no blob data rights: the admin grants itself Storage Blob Data Contributor first.");
+  const accountName = `st${randomUUID().replace(/-/g, "").slice(0, 12)}`;
+  const account = await arm("PUT", `${rgPath}/providers/Microsoft.Storage/storageAccounts/${accountName}?api-version=2024-01-01`, {
+    location: "westus",
+    kind: "StorageV2",
+    sku: { name: "Standard_LRS" },
+  });
+  expect(account.status === 200 || account.status === 201, `storage account ${accountName} created`);
+  const blobUrl: string = account.body.properties.primaryEndpoints.blob;
+  show("primaryEndpoints.blob", blobUrl);
+  const containerPath = `${account.body.id}/blobServices/default/containers/reports`;
+  expect((await arm("PUT", `${containerPath}?api-version=2024-01-01`, { properties: {} })).status === 201, "container 'reports' created through Resource Manager");
+  expect((await grant(account.body.id, ROLE.storageBlobDataContributor, e.admin.objectId)).status === 201, "Storage Blob Data Contributor granted to the admin");
+  const adminBlobs = new BlobServiceClient(blobUrl, admin);
+  const text = "quarterly numbers: all green";
+  await adminBlobs.getContainerClient("reports").getBlockBlobClient("q4.txt").upload(text, Buffer.byteLength(text));
+  expect(true, "blob reports/q4.txt uploaded with @azure/storage-blob (token for https://storage.azure.com)");
+
+  step("Create an App Service plan and a web app with a system-assigned identity", "Resource Manager creates the site's service principal and configures the site's identity endpoint, the IDENTITY_ENDPOINT App Service gives the app.");
+  expect([200, 201].includes((await arm("PUT", `${rgPath}/providers/Microsoft.Web/serverfarms/demo-plan?api-version=2023-01-01`, { location: "westus", sku: { name: "B1" } })).status), "plan demo-plan created");
+  const site = await arm("PUT", `${rgPath}/providers/Microsoft.Web/sites/${rg}-app?api-version=2023-01-01`, {
+    location: "westus",
+    identity: { type: "SystemAssigned" },
+    properties: { serverFarmId: `${rgPath}/providers/Microsoft.Web/serverfarms/demo-plan` },
+  });
+  expect([200, 201].includes(site.status) && site.body.identity?.principalId, `site ${rg}-app created with identity.principalId`);
+  show("identity", site.body.identity);
+  const siteEnv = (await arm("POST", `${site.body.id}/listIdentityEndpoint?api-version=2023-01-01`)).body;
+  show("the site's environment", { IDENTITY_ENDPOINT: siteEnv.IDENTITY_ENDPOINT, IDENTITY_HEADER: "(secret)" });
+
+  step("Without a role, the app is refused", "The app's DefaultAzureCredential gets a token from the site's identity endpoint; Blob Storage checks Resource Manager's role assignments and says no.");
+  const denied = await runInSite(siteEnv, blobUrl, "reports", "q4.txt");
+  show("app", denied);
+  expect(!denied.ok && denied.status === 403 && denied.code === "AuthorizationPermissionMismatch", "Blob Storage answered 403 AuthorizationPermissionMismatch");
+
+  step("Grant the site's identity Storage Blob Data Reader on the container", "A data role at the container's scope: blobs/read, nothing else.");
+  expect((await grant(containerPath, ROLE.storageBlobDataReader, site.body.identity.principalId)).status === 201, "role assigned");
+  const readBlob = await runInSite(siteEnv, blobUrl, "reports", "q4.txt");
+  show("app", readBlob);
+  expect(readBlob.ok && readBlob.value === text, "the app read the blob with no credentials in its code");
+
+  step("The user-assigned identity of the VMs, on a second app", "app-identity is shared by the two VMs and now a site; the app chooses it with AZURE_CLIENT_ID.");
+  expect((await grant(containerPath, ROLE.storageBlobDataReader, uami.body.properties.principalId)).status === 201, "Storage Blob Data Reader granted to app-identity");
+  const site2 = await arm("PUT", `${rgPath}/providers/Microsoft.Web/sites/${rg}-api?api-version=2023-01-01`, {
+    location: "westus",
+    identity: { type: "UserAssigned", userAssignedIdentities: { [uami.body.id]: {} } },
+    properties: { serverFarmId: `${rgPath}/providers/Microsoft.Web/serverfarms/demo-plan` },
+  });
+  expect([200, 201].includes(site2.status), `site ${rg}-api created with app-identity attached`);
+  const site2Env = (await arm("POST", `${site2.body.id}/listIdentityEndpoint?api-version=2023-01-01`)).body;
+  const shared = await runInSite(site2Env, blobUrl, "reports", "q4.txt", uami.body.properties.clientId);
+  expect(shared.ok && shared.value === text, "the second app read the blob as app-identity");
+
+  step("Delete the first app", "Its system-assigned identity shares its lifecycle: the principal is deleted and its identity endpoint stops answering.");
+  expect([200, 204].includes((await arm("DELETE", `${site.body.id}?api-version=2023-01-01`)).status), "site deleted");
+  const sitePrincipal = await fetch(`${e.graph}/v1.0/servicePrincipals/${site.body.identity.principalId}`, { headers: { authorization: `Bearer ${graphToken}` } });
+  expect(sitePrincipal.status === 404, "its service principal is gone from the directory");
+  const gone = await runInSite(siteEnv, blobUrl, "reports", "q4.txt");
+  expect(!gone.ok, "the deleted app's identity endpoint no longer issues tokens");
+
+  step("Clean up", "Deleting the resource group deletes the VMs, the sites, the storage account, the identity and the vault, and their principals.");
   expect((await arm("DELETE", `${rgPath}?api-version=2024-11-01`)).status === 200, "resource group deleted");
   await stop?.();
   console.log(`\n${bold("Every step behaved as described.")}`);
