@@ -373,6 +373,71 @@ const vmCreateThroughDeployment: Measurement = {
   },
 };
 
+/**
+ * Blob throughput: Put Blob and Get Blob of 1 MB (20 each) and 64 MB (3 each), one after another
+ * on one kept-alive TLS connection, as the admin with Storage Blob Data Contributor (a bearer
+ * token, RBAC checked per request). The body streams through the front into R2 (Miniflare's
+ * local R2 on disk here); MB/s is bytes over the whole request time.
+ */
+const blobThroughput: Measurement = {
+  name: "Blob upload and download (1 MB x 20, 64 MB x 3, sequential)",
+  async run(ctx) {
+    const sub = `/subscriptions/${ctx.endpoints.subscriptionId}`;
+    const account = `bench${randomUUID().replace(/-/g, "").slice(0, 10)}`;
+    const accountId = `${sub}/resourceGroups/${ctx.resourceGroup}/providers/Microsoft.Storage/storageAccounts/${account}`;
+    const created = await ctx.arm("PUT", `${accountId}?api-version=2024-01-01`, { location: "westus", kind: "StorageV2", sku: { name: "Standard_LRS" } });
+    const blobBase = String((created.properties as { primaryEndpoints: { blob: string } }).primaryEndpoints.blob).replace(/\/+$/, "");
+    await ctx.arm("PUT", `${accountId}/blobServices/default/containers/bench?api-version=2024-01-01`, { properties: {} });
+    await ctx.arm("PUT", `${accountId}/providers/Microsoft.Authorization/roleAssignments/${randomUUID()}?api-version=2022-04-01`, {
+      properties: {
+        roleDefinitionId: `${sub}/providers/Microsoft.Authorization/roleDefinitions/ba92f5b4-2d11-453d-a403-e96b0029c9fe`,
+        principalId: ctx.endpoints.admin.objectId,
+        principalType: "ServicePrincipal",
+      },
+    });
+    const token = await clientCredentialsToken(ctx, "https://storage.azure.com/.default");
+    const agent = new HttpsAgent({ keepAlive: true, maxSockets: 1, ca: ctx.ca });
+    const call = (method: "PUT" | "GET", name: string, body?: Buffer) =>
+      new Promise<{ status: number; bytes: number }>((resolvePromise, reject) => {
+        const headers: Record<string, string> = { authorization: `Bearer ${token}`, "x-ms-version": "2025-01-05" };
+        if (body) Object.assign(headers, { "x-ms-blob-type": "BlockBlob", "content-length": String(body.length), "content-type": "application/octet-stream" });
+        const req = httpsRequest(`${blobBase}/bench/${name}`, { method, agent, headers }, (res) => {
+          let bytes = 0;
+          res.on("data", (c: Buffer) => (bytes += c.length));
+          res.on("end", () => resolvePromise({ status: res.statusCode ?? 0, bytes }));
+          res.on("error", reject);
+        });
+        req.on("error", reject);
+        req.end(body);
+      });
+    const rows: Row[] = [];
+    try {
+      for (const [label, size, runs] of [["1 MB", 1024 * 1024, 20], ["64 MB", 64 * 1024 * 1024, 3]] as const) {
+        const data = Buffer.alloc(size, 7);
+        for (const method of ["PUT", "GET"] as const) {
+          const times: number[] = [];
+          let failures = 0;
+          for (let i = 0; i < runs; i++) {
+            const started = performance.now();
+            const r = await call(method, `blob-${size}-${i}`, method === "PUT" ? data : undefined);
+            times.push(performance.now() - started);
+            if (r.status !== (method === "PUT" ? 201 : 200) || (method === "GET" && r.bytes !== size)) failures++;
+          }
+          const sorted = [...times].sort((a, b) => a - b);
+          const pick = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
+          const seconds = times.reduce((a, b) => a + b, 0) / 1000;
+          const what = `blob ${method === "PUT" ? "upload" : "download"} ${label}`;
+          console.log(`  ${what}: ${((size * runs) / (1024 * 1024) / seconds).toFixed(1)} MB/s, p50 ${pick(0.5).toFixed(1)} ms`);
+          rows.push({ path: `${what} (sequential)`, requestsPerSecond: runs / seconds, p50: pick(0.5), p99: pick(0.99), non2xx: failures, errors: 0, statusCodes: {} });
+        }
+      }
+    } finally {
+      agent.destroy();
+    }
+    return rows;
+  },
+};
+
 /** Product vs anchor figures, printed after the table with their ratio. */
 interface Comparison {
   figure: string;
@@ -458,7 +523,7 @@ const anchorComparison: Measurement = {
 // The measurements run, in order. To add one, write a `Measurement` (a name and
 // `run(ctx) => rows`) and append it here. Each gets the same context: the stack's endpoints and
 // CA, the admin's Resource Manager token and an `arm()` helper, and the bench VM with its IMDS base.
-const MEASUREMENTS: Measurement[] = [imdsTokens, anchorComparison, vmCreateThroughDeployment, authorizationCheck];
+const MEASUREMENTS: Measurement[] = [imdsTokens, anchorComparison, vmCreateThroughDeployment, authorizationCheck, blobThroughput];
 // =============================================================================================
 
 // ---------------------------------------------------------------------------------------------
