@@ -168,3 +168,59 @@ except HttpResponseError as e:
     expect(denied).toEqual({ denied: true, status: 403, code: "Forbidden" });
   });
 });
+
+describe("Python on App Service: a site's identity and Blob Storage", () => {
+  test("ManagedIdentityCredential from the site's environment reads a blob with BlobServiceClient", async () => {
+    const sub = emulator.subscriptionPath;
+    const rg = `${sub}/resourceGroups/py-rg`;
+    const plan = await emulator.arm("PUT", `${rg}/providers/Microsoft.Web/serverfarms/py-plan?api-version=2023-01-01`, { location: "westus", sku: { name: "B1" } });
+    expect([200, 201]).toContain(plan.status);
+    const site = await emulator.arm("PUT", `${rg}/providers/Microsoft.Web/sites/py-site?api-version=2023-01-01`, {
+      location: "westus",
+      identity: { type: "SystemAssigned" },
+      properties: { serverFarmId: `${rg}/providers/Microsoft.Web/serverfarms/py-plan` },
+    });
+    expect([200, 201]).toContain(site.status);
+    const siteEnv = (await emulator.arm("POST", `${site.body.id}/listIdentityEndpoint?api-version=2023-01-01`)).body;
+    const account = await emulator.arm("PUT", `${rg}/providers/Microsoft.Storage/storageAccounts/pystore1?api-version=2024-01-01`, {
+      location: "westus",
+      kind: "StorageV2",
+      sku: { name: "Standard_LRS" },
+    });
+    expect([200, 201]).toContain(account.status);
+    const blobUrl: string = account.body.properties.primaryEndpoints.blob;
+    // The admin uploads with a key (Shared Key: az's default), the site reads with its identity.
+    const keys = await emulator.arm("POST", `${account.body.id}/listKeys?api-version=2024-01-01`);
+    const key: string = keys.body.keys[0].value;
+    await py.python(`
+import json
+from azure.storage.blob import BlobServiceClient
+service = BlobServiceClient("${blobUrl}", credential={"account_name": "pystore1", "account_key": "${key}"})
+service.create_container("data")
+service.get_blob_client("data", "hello.txt").upload_blob(b"hello from python")
+print(json.dumps({"ok": True}))
+`);
+    const role = await emulator.arm("PUT", `${account.body.id}/blobServices/default/containers/data/providers/Microsoft.Authorization/roleAssignments/${crypto.randomUUID()}?api-version=2022-04-01`, {
+      properties: {
+        roleDefinitionId: `${sub}/providers/Microsoft.Authorization/roleDefinitions/2a2b9908-6ea1-4ae2-8e65-a410df84e7d1`,
+        principalId: site.body.identity.principalId,
+        principalType: "ServicePrincipal",
+      },
+    });
+    expect(role.status).toBe(201);
+    const read = await py.python(
+      `${CLAIMS}
+from azure.identity import ManagedIdentityCredential
+from azure.storage.blob import BlobServiceClient
+credential = ManagedIdentityCredential()
+token = credential.get_token("https://storage.azure.com/.default")
+service = BlobServiceClient("${blobUrl}", credential=credential)
+data = service.get_blob_client("data", "hello.txt").download_blob().readall().decode()
+print(json.dumps({"claims": claims(token.token), "data": data}))
+`,
+      siteEnv,
+    );
+    expect(read.data).toBe("hello from python");
+    expect(read.claims).toMatchObject({ oid: site.body.identity.principalId, xms_mirid: site.body.id, aud: "https://storage.azure.com" });
+  });
+});
