@@ -14,6 +14,8 @@ export const FAILPOINT_STEPS = [
   "aad.deletePrincipal",
   "imds.configureVm",
   "imds.clearVm",
+  "imds.configureSite",
+  "imds.clearSite",
   "arm.beforeCommit",
 ] as const;
 export type FailpointStep = (typeof FAILPOINT_STEPS)[number];

@@ -8,10 +8,10 @@ import { isObject } from "../../request-body";
 import { settle } from "../../operation";
 import type { ArmDocument, LinkedScope, ResourceTypeRecord } from "../../resource-types";
 import { requireResourceGroup } from "../resources/resource-group-store";
-import { userAssignedIdentityObject } from "../managed-identity/user-assigned-identity-store";
+import { userAssignedLinks } from "../managed-identity/desired-identity";
 import { COMPUTE_API_VERSIONS } from "./api-versions";
 import { virtualMachineObject } from "./virtual-machine-store";
-import { userAssignedChanges, validateVmName, VM_TYPE, type VmDocument } from "./virtual-machines";
+import { validateVmName, VM_TYPE, type VmDocument } from "./virtual-machines";
 
 const ACTIONS = {
   read: "Microsoft.Compute/virtualMachines/read",
@@ -30,13 +30,7 @@ export const virtualMachines: ResourceTypeRecord = {
 
   /** Linked access: assign/action on each user-assigned identity (which must exist), join/action on each NIC. */
   links(env, body) {
-    const identity = isObject(body.identity) ? body.identity : null;
-    const attached = identity ? [...userAssignedChanges(identity.userAssignedIdentities)].filter(([, value]) => value !== null) : [];
-    const links: LinkedScope[] = attached.map(([key]) => ({
-      scope: key,
-      action: "Microsoft.ManagedIdentity/userAssignedIdentities/assign/action",
-      exists: async () => (await userAssignedIdentityObject(env, key).read()) !== null,
-    }));
+    const links: LinkedScope[] = userAssignedLinks(env, body);
     const properties = isObject(body.properties) ? body.properties : {};
     const nics = isObject(properties.networkProfile) ? properties.networkProfile.networkInterfaces : undefined;
     for (const nic of Array.isArray(nics) ? nics : []) {

@@ -4,8 +4,8 @@
 import { catalogOsType } from "./image-catalog";
 import { ArmErrors } from "../../../../../shared/errors/arm";
 import type { InstanceCompute } from "../../../../../shared/rpc";
-import { parseIdentityType, type IdentityKinds } from "../../identity-property";
-import { parseResourceId } from "../../../../../shared/resource-id";
+import type { IdentityKinds } from "../../identity-property";
+import { desiredIdentity } from "../managed-identity/desired-identity";
 import { isObject, mergePatch, normalizeLocation, validateTags } from "../../request-body";
 import { referenceId } from "../network/network-store";
 
@@ -45,9 +45,7 @@ export function validateVmName(name: string): void {
 
 /**
  * The desired document (identity still without principal ids), which kinds of identity are
- * wanted, and the user-assigned identities wanted (lower-cased id → id as the client wrote it).
- * PUT replaces the map; PATCH merges it: `{}` adds, `null` removes, an absent key stays; a type
- * without UserAssigned drops them all; removing the last one drops UserAssigned from the type.
+ * wanted, and the user-assigned identities wanted (the merge rules of desired-identity.ts).
  */
 export function desiredVm(
   existing: VmDocument | null,
@@ -62,41 +60,7 @@ export function desiredVm(
   }
   if (isObject(body.properties)) validateVmProperties(body.properties);
   const tags = body.tags === undefined ? undefined : validateTags(body.tags);
-  const identityBody = body.identity as Record<string, unknown> | undefined | null;
-  const existingMap = (existing?.identity?.userAssignedIdentities ?? {}) as Record<string, unknown>;
-  let identity: IdentityKinds;
-  const userAssigned = new Map<string, string>();
-  if (identityBody) {
-    identity = parseIdentityType(identityBody.type);
-    const requested = userAssignedChanges(identityBody.userAssignedIdentities);
-    if (!identity.user && [...requested.values()].some((v) => v !== null)) {
-      throw ArmErrors.invalidParameter(
-        "The identity type must include 'UserAssigned' when 'userAssignedIdentities' are specified.",
-        "InvalidIdentityValues",
-      );
-    }
-    if (identity.user) {
-      if (request.mode === "patch") for (const key of Object.keys(existingMap)) userAssigned.set(key.toLowerCase(), key);
-      for (const [key, value] of requested) {
-        if (value === null) userAssigned.delete(key.toLowerCase());
-        else if (!userAssigned.has(key.toLowerCase())) userAssigned.set(key.toLowerCase(), key);
-      }
-      if (userAssigned.size === 0) {
-        if (requested.size === 0) {
-          throw ArmErrors.invalidParameter(
-            "Parameter 'identity.userAssignedIdentities' is required when the identity type includes 'UserAssigned'.",
-            "InvalidIdentityValues",
-          );
-        }
-        identity = { ...identity, user: false };
-      }
-    }
-  } else if (request.mode === "patch" && existing?.identity) {
-    identity = parseIdentityType(existing.identity.type);
-    for (const key of Object.keys(existingMap)) userAssigned.set(key.toLowerCase(), key);
-  } else {
-    identity = { system: false, user: false };
-  }
+  const { identity, userAssigned } = desiredIdentity(existing?.identity, body.identity, request.mode);
   const result = desiredDocument(existing, request, tags);
   return { doc: withNetworkProfile(result.doc, request.subscriptionId), identity, userAssigned };
 }
@@ -159,28 +123,6 @@ function withNetworkProfile(doc: VmDocument, subscriptionId: string): VmDocument
     return { id, ...(settings.length ? { properties: Object.fromEntries(settings) } : {}) };
   });
   return { ...doc, properties: { ...doc.properties, networkProfile: { ...profile, networkInterfaces } } };
-}
-
-/** The userAssignedIdentities map of a request: each key a user-assigned identity's id, each value `{}` or null. */
-export function userAssignedChanges(map: unknown): Map<string, object | null> {
-  const changes = new Map<string, object | null>();
-  if (map === undefined || map === null) return changes;
-  if (!isObject(map)) throw ArmErrors.invalidRequestContent("identity.userAssignedIdentities must be an object");
-  for (const [key, value] of Object.entries(map)) {
-    const parsed = parseResourceId(key);
-    if (
-      !parsed ||
-      parsed.namespace?.toLowerCase() !== "microsoft.managedidentity" ||
-      parsed.types.length !== 1 ||
-      parsed.types[0]!.toLowerCase() !== "userassignedidentities" ||
-      !parsed.resourceGroup
-    ) {
-      throw ArmErrors.invalidParameter(`The user assigned identity resource id '${key}' is invalid.`, "InvalidUserAssignedIdentityId");
-    }
-    if (value !== null && !isObject(value)) throw ArmErrors.invalidRequestContent(`the value for '${key}' must be an object or null`);
-    changes.set(key, value);
-  }
-  return changes;
 }
 
 function desiredDocument(existing: VmDocument | null, request: VmWriteRequest, tags: Record<string, string> | undefined): { doc: VmDocument } {

@@ -6,7 +6,7 @@ import { requireApiVersion } from "../../api-versions";
 import { armJson, methodNotAllowed, requireSubscription, type ArmRequest } from "../../arm-request";
 import { authorize } from "../../authorization";
 import type { ProviderRoutes } from "../../resource-types";
-import { virtualMachineObject } from "../compute/virtual-machine-store";
+import { identityHostObject, isSiteId, isVirtualMachineId } from "./identity-hosts";
 import { MANAGED_IDENTITY_API_VERSIONS } from "./api-versions";
 
 export const managedIdentityRoutes: ProviderRoutes = {
@@ -19,19 +19,20 @@ export const managedIdentityRoutes: ProviderRoutes = {
     const scope = parseResourceId(path.scope);
     const id = `${path.scope}/providers/Microsoft.ManagedIdentity/identities/default`;
     await authorize(req.env, req.caller, "Microsoft.ManagedIdentity/identities/read", path.scope);
-    const isVm = scope?.namespace?.toLowerCase() === "microsoft.compute" && scope.types.length === 1 && scope.types[0]!.toLowerCase() === "virtualmachines";
+    // The hosts of system-assigned identities here: virtual machines and App Service sites.
+    const isHost = isVirtualMachineId(path.scope) || isSiteId(path.scope);
     const notFound = () => ArmErrors.resourceNotFound("Microsoft.ManagedIdentity/identities", "default", scope?.resourceGroup ?? "");
-    if (!scope?.subscriptionId || !isVm) throw notFound();
+    if (!scope?.subscriptionId || !isHost) throw notFound();
     requireSubscription(req.env, scope.subscriptionId);
-    const system = await virtualMachineObject(req.env, path.scope).systemIdentity();
+    const system = await identityHostObject(req.env, path.scope).systemIdentity();
     if (!system) throw notFound();
     const login = (req.env.LOGIN_URL ?? "https://login.microsoftonline.com").replace(/\/+$/, "");
     return armJson({
       id,
       name: "default",
       type: "Microsoft.ManagedIdentity/identities",
-      location: system.doc.location,
-      tags: system.doc.tags,
+      location: (system.doc as { location: string }).location,
+      tags: (system.doc as { tags?: Record<string, string> }).tags ?? {},
       properties: {
         tenantId: system.tenantId,
         principalId: system.principalId,

@@ -1,7 +1,7 @@
 // One Durable Object per user-assigned identity, keyed by its lower-cased resource id. Its
-// service principal lives exactly as long as it does. It remembers which VMs use it, so that
-// deleting it takes its credential away from every VM's IMDS (the VMs keep the reference, as
-// in Azure). Lifecycle operations run one at a time; attach/detach only touch storage.
+// service principal lives exactly as long as it does. It remembers which hosts (VMs, App Service
+// sites) use it, so that deleting it takes its credential away from every host's token endpoint
+// (the hosts keep the reference, as in Azure). Lifecycle operations run one at a time; attach/detach only touch storage.
 // A principal being created and a delete in progress are noted before their steps, and an alarm
 // set with the note finishes them after a failure or a crash (recovery-alarm.ts).
 import { DurableObject } from "cloudflare:workers";
@@ -23,7 +23,7 @@ import {
   type FederatedCredentialDocument,
   type UamiDocument,
 } from "./user-assigned-identities";
-import type { VirtualMachineObject } from "../compute/virtual-machine-object";
+import { identityHostObject } from "./identity-hosts";
 
 interface UamiState {
   doc: UamiDocument;
@@ -31,11 +31,11 @@ interface UamiState {
   tenantId: string;
   credential: CertificateCredential;
   federated: FederatedCredentialDocument[];
-  /** Lower-cased ids of the VMs this identity is attached to. */
+  /** Lower-cased ids of the hosts (VMs, sites) this identity is attached to. */
   attachedTo: string[];
 }
 
-/** What a VM needs of an identity it attaches: ids for its document, the credential for its IMDS. */
+/** What a host needs of an identity it attaches: ids for its document, the credential for its token endpoint. */
 export interface IdentityMaterial {
   id: string;
   principalId: string;
@@ -78,12 +78,12 @@ export class UserAssignedIdentityObject extends DurableObject<ArmEnv> {
     return state && !(await this.ctx.storage.get<boolean>("deleting")) ? state.doc : null;
   }
 
-  /** Records the VM as a user of this identity; null when the identity does not exist (or is being deleted). */
-  async attach(vmKey: string): Promise<IdentityMaterial | null> {
+  /** Records the host (a VM or a site, by lower-cased id) as a user of this identity; null when the identity does not exist (or is being deleted). */
+  async attach(hostKey: string): Promise<IdentityMaterial | null> {
     const state = await this.state();
     if (!state || (await this.ctx.storage.get<boolean>("deleting"))) return null;
-    if (!state.attachedTo.includes(vmKey)) {
-      state.attachedTo.push(vmKey);
+    if (!state.attachedTo.includes(hostKey)) {
+      state.attachedTo.push(hostKey);
       await this.ctx.storage.put("state", state);
     }
     return {
@@ -95,10 +95,10 @@ export class UserAssignedIdentityObject extends DurableObject<ArmEnv> {
     };
   }
 
-  async detach(vmKey: string): Promise<void> {
+  async detach(hostKey: string): Promise<void> {
     const state = await this.state();
-    if (!state || !state.attachedTo.includes(vmKey)) return;
-    state.attachedTo = state.attachedTo.filter((k) => k !== vmKey);
+    if (!state || !state.attachedTo.includes(hostKey)) return;
+    state.attachedTo = state.attachedTo.filter((k) => k !== hostKey);
     await this.ctx.storage.put("state", state);
   }
 
@@ -283,9 +283,9 @@ export class UserAssignedIdentityObject extends DurableObject<ArmEnv> {
     } catch (err) {
       throw ArmErrors.dependencyFailed("deleting the identity's service principal", errorMessage(err));
     }
-    // Every VM still using it loses the credential (the reference stays on the VM, as in Azure).
-    for (const vmKey of state.attachedTo) {
-      await stubOf<VirtualMachineObject>(this.env.VIRTUAL_MACHINES, vmKey).identityDeleted(state.doc.id.toLowerCase());
+    // Every host still using it (VM or site) loses the credential (the reference stays on the host, as in Azure).
+    for (const hostKey of state.attachedTo) {
+      await identityHostObject(this.env, hostKey).identityDeleted(state.doc.id.toLowerCase());
     }
     await this.index().remove(state.doc.id);
     await this.ctx.storage.deleteAll();
