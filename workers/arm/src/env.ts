@@ -7,6 +7,8 @@ export interface ArmEnv {
   RESOURCES: DurableObjectNamespace;
   VIRTUAL_MACHINES: DurableObjectNamespace;
   USER_ASSIGNED_IDENTITIES: DurableObjectNamespace;
+  /** Microsoft.Web sites (SiteObject, keyed by lower-cased id): a site, its identities and settings. */
+  SITES: DurableObjectNamespace;
   SUBSCRIPTIONS: DurableObjectNamespace;
   AUTHORIZATION: DurableObjectNamespace;
   /** Operating state (shared/emulator-state.ts): the emulator clock's offset of record. */
