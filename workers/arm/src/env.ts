@@ -1,6 +1,7 @@
 import type { GraphControlBinding } from "../../../shared/bindings/graph-control";
 import type { ManagedIdentityDirectoryBinding } from "../../../shared/bindings/managed-identity-directory";
 import type { MetadataServiceBinding } from "../../../shared/bindings/metadata-service";
+import type { StorageAdminBinding } from "../../../shared/bindings/storage-admin";
 import type { VaultAdminBinding } from "../../../shared/bindings/vault-admin";
 
 export interface ArmEnv {
@@ -16,6 +17,8 @@ export interface ArmEnv {
   AAD: ManagedIdentityDirectoryBinding;
   IMDS: MetadataServiceBinding;
   KEYVAULT: VaultAdminBinding;
+  /** The Blob data plane (mie-storage): storage accounts and ARM's containers. */
+  STORAGE: StorageAdminBinding;
   /** Graph's control entrypoint (the emulator clock); absent where Graph is not deployed. */
   GRAPH?: GraphControlBinding;
   TENANT_ID: string;
@@ -33,6 +36,8 @@ export interface ArmEnv {
   VAULT_DNS_SUFFIX?: string;
   /** Public base of the Key Vault data plane, for vaults' properties.vaultUri (shared/vault-uri.ts). */
   VAULT_URL?: string;
+  /** Public base of the Blob data plane: accounts' primaryEndpoints are {STORAGE_URL}/{account}/ (Azure's host form when absent). */
+  STORAGE_URL?: string;
   /** Blob services also answer at {account}.blob.{STORAGE_DNS_SUFFIX} (the metadata's suffixes.storage). */
   STORAGE_DNS_SUFFIX?: string;
   /** off | info | debug (knob MIE_LOG, shared/request-log.ts). */

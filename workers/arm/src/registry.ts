@@ -16,6 +16,8 @@ import { publicIPAddresses } from "./providers/network/public-ip-address-type";
 import { subnets, virtualNetworks } from "./providers/network/virtual-network-type";
 import { deploymentOperations, deployments } from "./providers/resources/deployments/deployment-type";
 import { deploymentRoutes } from "./providers/resources/deployments/deployment-routes";
+import { blobServices, containers } from "./providers/storage/blob-service-type";
+import { storageAccounts, storageRoutesProvider } from "./providers/storage/storage-account-type";
 import type { ProviderRoutes, ResourceTypeRecord } from "./resource-types";
 
 export const RESOURCE_TYPES: readonly ResourceTypeRecord[] = [
@@ -31,6 +33,9 @@ export const RESOURCE_TYPES: readonly ResourceTypeRecord[] = [
   networkInterfaces,
   deployments,
   deploymentOperations,
+  storageAccounts,
+  blobServices,
+  containers,
 ];
 
 export const PROVIDER_ROUTES: readonly ProviderRoutes[] = [
@@ -38,6 +43,7 @@ export const PROVIDER_ROUTES: readonly ProviderRoutes[] = [
   managedIdentityRoutes,
   computeCatalogRoutes,
   deploymentRoutes,
+  storageRoutesProvider,
 ];
 
 const BY_TYPE = new Map<string, ResourceTypeRecord>();
