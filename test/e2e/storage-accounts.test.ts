@@ -85,7 +85,8 @@ describe("storage accounts", () => {
       sku: { name: "Standard_LRS" },
       kind: "StorageV2",
       tags: { env: "test" },
-      properties: { minimumTlsVersion: "TLS1_2", allowBlobPublicAccess: false },
+      minimumTlsVersion: "TLS1_2",
+      allowBlobPublicAccess: false,
     });
     expect(created).toMatchObject({
       name,
@@ -96,12 +97,12 @@ describe("storage accounts", () => {
       tags: { env: "test" },
     });
     expect(created.id).toBe(`${emulator.subscriptionPath}/resourceGroups/${RG}/providers/Microsoft.Storage/storageAccounts/${name}`);
-    expect(created.properties?.provisioningState).toBe("Succeeded");
-    expect(created.properties?.primaryEndpoints?.blob).toBe(`${emulator.endpoints.storage}/${name}/`);
-    expect(created.properties?.primaryEndpoints?.queue).toBeTruthy();
-    expect(created.properties?.primaryEndpoints?.table).toBeTruthy();
-    expect(created.properties?.networkRuleSet?.defaultAction).toBe("Allow");
-    expect(created.properties?.creationTime).toBeInstanceOf(Date);
+    expect(created.provisioningState).toBe("Succeeded");
+    expect(created.primaryEndpoints?.blob).toBe(`${emulator.endpoints.storage}/${name}/`);
+    expect(created.primaryEndpoints?.queue).toBeTruthy();
+    expect(created.primaryEndpoints?.table).toBeTruthy();
+    expect(created.networkRuleSet?.defaultAction).toBe("Allow");
+    expect(created.creationTime).toBeInstanceOf(Date);
 
     const got = await client.storageAccounts.getProperties(RG, name);
     expect(got.id).toBe(created.id);
@@ -116,12 +117,14 @@ describe("storage accounts", () => {
 
     const updated = await client.storageAccounts.update(RG, name, {
       tags: { env: "prod" },
-      properties: { allowSharedKeyAccess: false, minimumTlsVersion: "TLS1_2", networkRuleSet: { defaultAction: "Deny", bypass: "AzureServices" } },
+      allowSharedKeyAccess: false,
+      minimumTlsVersion: "TLS1_2",
+      networkRuleSet: { defaultAction: "Deny", bypass: "AzureServices" },
     });
     expect(updated.tags).toEqual({ env: "prod" });
-    expect(updated.properties?.allowSharedKeyAccess).toBe(false);
-    expect(updated.properties?.networkRuleSet?.defaultAction).toBe("Deny");
-    expect((await client.storageAccounts.getProperties(RG, name)).properties?.allowSharedKeyAccess).toBe(false);
+    expect(updated.allowSharedKeyAccess).toBe(false);
+    expect(updated.networkRuleSet?.defaultAction).toBe("Deny");
+    expect((await client.storageAccounts.getProperties(RG, name)).allowSharedKeyAccess).toBe(false);
 
     await client.storageAccounts.delete(RG, name);
     const gone = await restError(client.storageAccounts.getProperties(RG, name));
@@ -205,7 +208,7 @@ describe("storage accounts", () => {
     });
     expect((await emulator.arm("GET", accountPath(name, OTHER_RG))).status).toBe(404);
     // The first account is untouched.
-    expect((await client.storageAccounts.getProperties(RG, name)).provisioningState ?? "Succeeded").toBe("Succeeded");
+    expect((await client.storageAccounts.getProperties(RG, name)).provisioningState).toBe("Succeeded");
   });
 
   it("lists and regenerates keys: 88-character keys, the data plane told first", async () => {
@@ -333,7 +336,7 @@ describe("RBAC", () => {
     expect(keys.status).toBe(403);
     expect(keys.body.error.message).toContain("'Microsoft.Storage/storageAccounts/listKeys/action'");
     expect((await emulator.arm("PATCH", accountPath(name), { tags: { a: "b" } }, caller.token)).status).toBe(403);
-    expect((await emulator.arm("PUT", accountPath(name, RG, "/blobServices/default/containers/c1"), {}, caller.token)).status).toBe(403);
+    expect((await emulator.arm("PUT", accountPath(name, RG, "/blobServices/default/containers/cont1"), {}, caller.token)).status).toBe(403);
     await revoke(id, reader);
 
     const operator = await grant(id, ROLES.keyOperator, caller.oid);
@@ -344,7 +347,7 @@ describe("RBAC", () => {
 
     const contributor = await grant(id, ROLES.storageAccountContributor, caller.oid);
     expect((await emulator.arm("PATCH", accountPath(name), { tags: { a: "b" } }, caller.token)).status).toBe(200);
-    expect((await emulator.arm("PUT", accountPath(name, RG, "/blobServices/default/containers/c1"), {}, caller.token)).status).toBe(201);
+    expect((await emulator.arm("PUT", accountPath(name, RG, "/blobServices/default/containers/cont1"), {}, caller.token)).status).toBe(201);
     await revoke(id, contributor);
   });
 });
