@@ -25,6 +25,7 @@ export { ResourceObject } from "./providers/resources/resource-object";
 export { SubscriptionIndex } from "./providers/resources/subscription-index";
 export { UserAssignedIdentityObject } from "./providers/managed-identity/user-assigned-identity-object";
 export { VirtualMachineObject } from "./providers/compute/virtual-machine-object";
+export { SiteObject } from "./providers/web/site-object";
 export { EmulatorState } from "../../../shared/emulator-state";
 
 // Paths are matched with repeated slashes collapsed: az ≤ 2.72 asks for {arm}//metadata/endpoints.

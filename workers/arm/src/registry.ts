@@ -18,6 +18,9 @@ import { deploymentOperations, deployments } from "./providers/resources/deploym
 import { deploymentRoutes } from "./providers/resources/deployments/deployment-routes";
 import { blobServices, containers } from "./providers/storage/blob-service-type";
 import { storageAccounts, storageRoutesProvider } from "./providers/storage/storage-account-type";
+import { serverFarms } from "./providers/web/server-farms";
+import { sites } from "./providers/web/site-type";
+import { webRoutes } from "./providers/web/web-routes";
 import type { ProviderRoutes, ResourceTypeRecord } from "./resource-types";
 
 export const RESOURCE_TYPES: readonly ResourceTypeRecord[] = [
@@ -34,6 +37,8 @@ export const RESOURCE_TYPES: readonly ResourceTypeRecord[] = [
   deployments,
   deploymentOperations,
   storageAccounts,
+  sites,
+  serverFarms,
   blobServices,
   containers,
 ];
@@ -44,6 +49,7 @@ export const PROVIDER_ROUTES: readonly ProviderRoutes[] = [
   computeCatalogRoutes,
   deploymentRoutes,
   storageRoutesProvider,
+  webRoutes,
 ];
 
 const BY_TYPE = new Map<string, ResourceTypeRecord>();

@@ -135,7 +135,7 @@ export abstract class IdentityHostObject<
     return false;
   }
   /** Links the write makes before the principal is created (noted in `recovery` first); throws ArmError. */
-  protected async prepare(_current: S | null, _doc: D, _recovery: R): Promise<void> {}
+  protected async prepare(_current: S | null, _doc: D, _recovery: R, _desired: DesiredHost<D>): Promise<void> {}
   /** What to let go once a write is committed (links the host no longer makes). */
   protected async afterCommit(_current: S | null, _next: S): Promise<void> {}
   /** What to let go when the host is deleted, after its identities are gone. */
@@ -266,7 +266,7 @@ export abstract class IdentityHostObject<
     const detached = Object.keys(current?.userAssigned ?? {}).filter((key) => !wanted.has(key));
 
     const recovery = await this.recovery();
-    await this.prepare(current, doc, recovery);
+    await this.prepare(current, doc, recovery, desired);
 
     let system = current?.system ?? null;
     if (identity.system && !system) {
