@@ -28,7 +28,7 @@ import { resourceKey } from "../../../shared/resource-id";
 import type { StorageAccountConfiguration } from "../../../shared/rpc";
 import { evaluateConditions, type ConditionHeaders, type ConditionTarget } from "./conditions";
 import type { StorageEnv } from "./env";
-import { decodeMarker, encodeMarker, prefixUpperBound } from "./listing";
+import { collectListing, decodeMarker, encodeMarker, prefixUpperBound } from "./listing";
 import type {
   BlobHttpProperties,
   BlobListEntry,
@@ -582,44 +582,24 @@ export class StorageAccountObject extends DurableObject<StorageEnv> {
     return accepted(null);
   }
 
-  /**
-   * List Blobs: names ≥ the marker with the prefix, in order; with a delimiter, the names that
-   * hold it past the prefix collapse into one BlobPrefix each (counted as one result). Each step
-   * is an indexed range query; a collapsed prefix is skipped by jumping past its range.
-   */
+  /** List Blobs: names ≥ the marker with the prefix, in order, collapsed at the delimiter (listing.ts). */
   listBlobs(container: string, prefix: string, delimiter: string | null, marker: string | null, maxResults: number): Outcome<ListResult<BlobListEntry>> {
     if (!this.getContainer(container)) return fail(StorageErrors.containerNotFound());
-    let cursor = marker === null ? "" : decodeMarker(marker);
-    if (cursor === null) return fail(StorageErrors.invalidQueryParameterValue("marker", marker ?? ""));
+    const start = marker === null ? "" : decodeMarker(marker);
+    if (start === null) return fail(StorageErrors.invalidQueryParameterValue("marker", marker ?? ""));
     const upper = prefixUpperBound(prefix);
-    const items: BlobListEntry[] = [];
-    for (;;) {
-      const rows = this.sql
+    const fetch = (cursor: string, limit: number) =>
+      this.sql
         .exec<BlobRow>(
           `SELECT * FROM blobs WHERE container = ? AND name >= ? AND name >= ? ${upper === null ? "" : "AND name < ?"} ORDER BY name LIMIT ?`,
-          ...[container, cursor, prefix, ...(upper === null ? [] : [upper]), maxResults - items.length + 1],
+          ...[container, cursor, prefix, ...(upper === null ? [] : [upper]), limit],
         )
         .toArray();
-      if (!rows.length) return accepted({ items, nextMarker: "" });
-      let jumped = false;
-      for (const row of rows) {
-        if (items.length === maxResults) return accepted({ items, nextMarker: encodeMarker(row.name) });
-        const cut = delimiter ? row.name.indexOf(delimiter, prefix.length) : -1;
-        if (cut < 0) {
-          items.push({ kind: "blob", blob: blobRecord(row) });
-          continue;
-        }
-        const collapsed = row.name.slice(0, cut + delimiter!.length);
-        items.push({ kind: "prefix", name: collapsed });
-        const after = prefixUpperBound(collapsed);
-        if (after === null) return accepted({ items, nextMarker: "" });
-        cursor = after;
-        jumped = true;
-        break;
-      }
-      // Every row fetched became an item and none was left over: the range is exhausted.
-      if (!jumped) return accepted({ items, nextMarker: "" });
-    }
+    const page = collectListing(fetch, prefix, delimiter, start, maxResults);
+    const items: BlobListEntry[] = page.items.map((entry) =>
+      entry.kind === "prefix" ? { kind: "prefix", name: entry.name } : { kind: "blob", blob: blobRecord(entry.row) },
+    );
+    return accepted({ items, nextMarker: page.next });
   }
 
   // ---- garbage collection ----

@@ -45,3 +45,44 @@ export function prefixUpperBound(prefix: string): string | null {
   points.push(last);
   return String.fromCodePoint(...points);
 }
+
+export type ListingEntry<T> = { kind: "item"; row: T } | { kind: "prefix"; name: string };
+
+/**
+ * One page of a listing over rows in name order. `fetch(cursor, limit)` answers up to `limit`
+ * rows with names ≥ cursor that start with `prefix` (an indexed range query in the account
+ * object). With a delimiter, names holding it past the prefix collapse into one prefix entry
+ * each (counted as one result), and the rows under that prefix are skipped by jumping past its
+ * range. `next` is the marker of the first entry not returned, or "" when none is left.
+ */
+export function collectListing<T extends { name: string }>(
+  fetch: (cursor: string, limit: number) => T[],
+  prefix: string,
+  delimiter: string | null,
+  start: string,
+  maxResults: number,
+): { items: ListingEntry<T>[]; next: string } {
+  const items: ListingEntry<T>[] = [];
+  let cursor = start > prefix ? start : prefix;
+  for (;;) {
+    const rows = fetch(cursor, maxResults - items.length + 1);
+    let jumped = false;
+    for (const row of rows) {
+      if (items.length === maxResults) return { items, next: encodeMarker(row.name) };
+      const cut = delimiter ? row.name.indexOf(delimiter, prefix.length) : -1;
+      if (cut < 0) {
+        items.push({ kind: "item", row });
+        continue;
+      }
+      const collapsed = row.name.slice(0, cut + delimiter!.length);
+      items.push({ kind: "prefix", name: collapsed });
+      const after = prefixUpperBound(collapsed);
+      if (after === null) return { items, next: "" };
+      cursor = after;
+      jumped = true;
+      break;
+    }
+    // Every row fetched became an entry and none was left over: the range is exhausted.
+    if (!jumped) return { items, next: "" };
+  }
+}
