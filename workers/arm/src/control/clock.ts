@@ -33,7 +33,7 @@ export async function advanceClock(env: ArmEnv, seconds: number): Promise<ClockV
   try {
     // The authority first: Graph's isolates that were not pushed to read the authority's copy.
     await env.AAD.setClockOffset(offset);
-    await Promise.all([env.IMDS.setClockOffset(offset), env.KEYVAULT.setClockOffset(offset), env.STORAGE?.setClockOffset(offset), env.GRAPH?.setClockOffset(offset)]);
+    await Promise.all([env.IMDS.setClockOffset(offset), env.KEYVAULT.setClockOffset(offset), env.STORAGE.setClockOffset(offset), env.GRAPH?.setClockOffset(offset)]);
   } catch (err) {
     throw new ArmError(
       500,

@@ -23,7 +23,7 @@ export async function resetEmulator(env: ArmEnv): Promise<void> {
   const firstPass = await deleteAll(env, await index.all());
   // The other workers next: whatever a failed delete could not reach there is gone now, so a
   // second pass over what is left usually succeeds.
-  await Promise.all([env.AAD.resetState(), env.IMDS.resetState(), env.KEYVAULT.resetState(), env.STORAGE?.resetState(), env.GRAPH?.resetState()]);
+  await Promise.all([env.AAD.resetState(), env.IMDS.resetState(), env.KEYVAULT.resetState(), env.STORAGE.resetState(), env.GRAPH?.resetState()]);
   const failures = firstPass.length ? await deleteAll(env, await index.all()) : [];
   for (const group of await index.list(RESOURCE_GROUP_TYPE)) {
     await document(env, group.id).erase();
