@@ -221,7 +221,8 @@ export const serverFarms: ResourceTypeRecord = {
     if (input.mode === "patch" && !existing) throw ArmErrors.resourceNotFound(PLAN_TYPE, input.name, input.resourceGroup);
     const doc = desiredPlan(existing, input);
     await storePlan(env, doc, input.resourceGroup);
-    return { status: existing ? 200 : 201, body: { ...doc, properties: { ...doc.properties, numberOfSites: existing?.properties.numberOfSites ?? 0 } } };
+    // Microsoft.Web answers a plan's create with 200 (its spec lists 200 and 202, never 201).
+    return { status: 200, body: { ...doc, properties: { ...doc.properties, numberOfSites: existing?.properties.numberOfSites ?? 0 } } };
   },
 
   delete(env, address) {

@@ -123,7 +123,8 @@ export const sites: ResourceTypeRecord = {
       if (holder && resourceKey(holder) !== resourceKey(input.id)) throw WebErrors.siteNameTaken(input.name);
     }
     const { plan, createPlan } = await resolvePlan(env, input, existing ? String(existing.properties.serverFarmId) : null);
-    return settle<ArmDocument>(await object.write({
+    // Microsoft.Web answers a site's create with 200 (its spec lists 200 and 202, never 201).
+    const result = settle<ArmDocument>(await object.write({
       mode: input.mode,
       id: input.id,
       name: input.name,
@@ -134,6 +135,7 @@ export const sites: ResourceTypeRecord = {
       plan,
       ...(createPlan ? { createPlan } : {}),
     }));
+    return { status: 200, body: result.body };
   },
 
   async delete(env, address) {

@@ -126,7 +126,9 @@ export function defaultSiteConfig(name: string, kind: string, reserved: boolean)
 const SPARSE_CONFIG = ["numberOfWorkers", "linuxFxVersion", "acrUseManagedIdentityCreds", "alwaysOn", "http20Enabled", "functionAppScaleLimit", "minimumElasticInstanceCount"];
 
 export function sparseSiteConfig(config: Record<string, unknown>): Record<string, unknown> {
-  return Object.fromEntries(Object.keys(config).map((k) => [k, SPARSE_CONFIG.includes(k) ? config[k] : null]));
+  const sparse = Object.fromEntries(Object.keys(config).map((k) => [k, SPARSE_CONFIG.includes(k) ? config[k] : null]));
+  // Read through their own routes (config/appsettings/list), never through the site.
+  return { ...sparse, appSettings: null, connectionStrings: null, metadata: null, handlerMappings: null };
 }
 
 /** Client-settable site properties that are stored and echoed. */
