@@ -147,7 +147,8 @@ describe("a user-assigned identity shared by a VM and a site", () => {
     for (const selector of [{}, { clientId }]) {
       const result = await runInSite(siteEnv, "managed-identity-credential", "https://vault.azure.net/.default", selector);
       expect(result.error).toBeUndefined();
-      expect(decodeJwt(result.token!).payload).toMatchObject({ oid: principalId, appid: clientId, xms_mirid: uamiId("shared"), xms_az_rid: app.id });
+      // The identity's id as Managed Identity spells it (…/resourcegroups/…).
+      expect(decodeJwt(result.token!).payload).toMatchObject({ oid: principalId, appid: clientId, xms_mirid: created.body.id, xms_az_rid: app.id });
     }
     const byResourceId = await endpoint(siteEnv, `api-version=2019-08-01&resource=https://vault.azure.net&mi_res_id=${encodeURIComponent(uamiId("shared"))}`);
     expect(byResourceId.status).toBe(200);
@@ -155,7 +156,7 @@ describe("a user-assigned identity shared by a VM and a site", () => {
     expect(byObjectId.status).toBe(200);
 
     const fromVm = await tokenFromVm(await emulator.imdsEndpoint(RG, "vm1"), "managed-identity-credential", "https://vault.azure.net/.default");
-    expect(decodeJwt(fromVm.token!).payload).toMatchObject({ oid: principalId, xms_mirid: uamiId("shared") });
+    expect(decodeJwt(fromVm.token!).payload).toMatchObject({ oid: principalId, xms_mirid: created.body.id });
     expect(decodeJwt(fromVm.token!).payload.xms_az_rid).toMatch(/virtualMachines\/vm1$/);
   });
 });
