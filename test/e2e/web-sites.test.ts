@@ -349,3 +349,36 @@ describe("the resource group cascade", () => {
     expect(name.body.nameAvailable).toBe(true);
   });
 });
+
+describe("templates", () => {
+  it("a deployment creates a plan and a site; reference(…, 'Full').identity.principalId is the site's principal", async () => {
+    const template = {
+      $schema: "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#",
+      contentVersion: "1.0.0.0",
+      variables: { siteName: "web-templated", planName: "templated-plan" },
+      resources: [
+        { type: "Microsoft.Web/serverfarms", apiVersion: "2022-09-01", name: "[variables('planName')]", location: "westus", sku: { name: "B1" }, kind: "linux", properties: { reserved: true } },
+        {
+          type: "Microsoft.Web/sites",
+          apiVersion: "2023-01-01",
+          name: "[variables('siteName')]",
+          location: "westus",
+          identity: { type: "SystemAssigned" },
+          dependsOn: ["[resourceId('Microsoft.Web/serverfarms', variables('planName'))]"],
+          properties: { serverFarmId: "[resourceId('Microsoft.Web/serverfarms', variables('planName'))]", siteConfig: { linuxFxVersion: "PYTHON|3.12" } },
+        },
+      ],
+      outputs: {
+        principalId: { type: "string", value: "[reference(resourceId('Microsoft.Web/sites', variables('siteName')), '2023-01-01', 'Full').identity.principalId]" },
+        hostName: { type: "string", value: "[reference(resourceId('Microsoft.Web/sites', variables('siteName'))).defaultHostName]" },
+      },
+    };
+    const r = await emulator.arm("PUT", `${rgPath()}/providers/Microsoft.Resources/deployments/web-dep?api-version=2024-11-01`, { properties: { mode: "Incremental", template } });
+    expect(r.status, JSON.stringify(r.body)).toBe(201);
+    expect(r.body.properties.provisioningState, JSON.stringify(r.body.properties.error)).toBe("Succeeded");
+    const site = await emulator.arm("GET", web("sites", "web-templated"));
+    expect(r.body.properties.outputs.principalId).toEqual({ type: "String", value: site.body.identity.principalId });
+    expect(r.body.properties.outputs.hostName.value).toBe("web-templated.azurewebsites.net");
+    expect((await principal(site.body.identity.principalId)).body.displayName).toBe("web-templated");
+  });
+});
