@@ -13,5 +13,7 @@ try {
   const content = await service.getContainerClient(container).getBlobClient(blob).downloadToBuffer();
   console.log(JSON.stringify({ ok: true, value: content.toString("utf8") }));
 } catch (err) {
-  console.log(JSON.stringify({ ok: false, error: String(err?.message ?? err).split(/\r?\n/)[0], status: err?.statusCode, code: err?.code }));
+  // A HEAD's error has no body: Storage's code is in x-ms-error-code, which the SDK keeps in details.
+  const code = err?.details?.errorCode ?? err?.code;
+  console.log(JSON.stringify({ ok: false, error: String(err?.message || code || err).split(/\r?\n/)[0], status: err?.statusCode, code }));
 }
