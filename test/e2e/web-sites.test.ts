@@ -382,3 +382,62 @@ describe("templates", () => {
     expect((await principal(site.body.identity.principalId)).body.displayName).toBe("web-templated");
   });
 });
+
+describe("a site's cross-worker steps failing converge like a VM's (failpoints)", () => {
+  const faulty = new TestEmulator({ testFailpoints: true });
+  let token: string;
+  const path = (type: string, name: string, suffix = "") => `${faulty.subscriptionPath}/resourceGroups/fail-rg/providers/Microsoft.Web/${type}/${name}${suffix}?api-version=${WEB_API}`;
+  const failNext = async (step: string) => expect((await faulty.arm("PUT", "/emulator/test-failpoints", { [step]: 1 })).status).toBe(204);
+  const principals = async (displayName: string) => {
+    const r = await faulty.graph("GET", `/v1.0/servicePrincipals?$filter=displayName eq '${displayName}'`, undefined, token);
+    return r.body.value.filter((p: any) => p.servicePrincipalType === "ManagedIdentity");
+  };
+  const eventually = async (check: () => Promise<boolean>, what: string) => {
+    const deadline = Date.now() + 20_000;
+    while (Date.now() < deadline) {
+      if (await check()) return;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    throw new Error(`never converged: ${what}`);
+  };
+  const nameFree = async (name: string) =>
+    (await faulty.arm("POST", `${faulty.subscriptionPath}/providers/Microsoft.Web/checknameavailability?api-version=${WEB_API}`, { name, type: "Site" })).body.nameAvailable === true;
+
+  beforeAll(async () => {
+    await faulty.start();
+    token = (await faulty.adminCredential().getToken(`${faulty.endpoints.graph}/.default`))!.token;
+    await faulty.createResourceGroup("fail-rg");
+    expect((await faulty.arm("PUT", path("serverfarms", "fail-plan"), { location: "westus", sku: { name: "B1" } })).status).toBe(200);
+  });
+  afterAll(() => faulty.dispose());
+
+  for (const step of ["aad.createPrincipal", "imds.configureSite", "arm.beforeCommit"]) {
+    it(`create failing at ${step}: 500, then no site, no principal, the name free again; a retry succeeds`, async () => {
+      const name = `site-${step.replace(/\./g, "-").toLowerCase()}`;
+      const body = { location: "westus", identity: { type: "SystemAssigned" }, properties: { serverFarmId: `${faulty.subscriptionPath}/resourceGroups/fail-rg/providers/Microsoft.Web/serverfarms/fail-plan` } };
+      await failNext(step);
+      const r = await faulty.arm("PUT", path("sites", name), body);
+      expect(r.status).toBe(500);
+      await eventually(async () => (await principals(name)).length === 0 && (await nameFree(name)), `${name} cleaned up`);
+      expect((await faulty.arm("GET", path("sites", name))).status).toBe(404);
+      const retry = await faulty.arm("PUT", path("sites", name), body);
+      expect(retry.status, JSON.stringify(retry.body)).toBe(200);
+      expect((await principals(name)).map((p: any) => p.id)).toEqual([retry.body.identity.principalId]);
+    });
+  }
+
+  it("delete failing at imds.clearSite: marked Deleting, then finished by the alarm without another request", async () => {
+    const created = await faulty.arm("PUT", path("sites", "site-delete"), {
+      location: "westus",
+      identity: { type: "SystemAssigned" },
+      properties: { serverFarmId: `${faulty.subscriptionPath}/resourceGroups/fail-rg/providers/Microsoft.Web/serverfarms/fail-plan` },
+    });
+    expect(created.status).toBe(200);
+    await failNext("imds.clearSite");
+    const r = await faulty.arm("DELETE", `${path("sites", "site-delete")}&deleteEmptyServerFarm=false`);
+    expect(r.status).toBe(500);
+    await eventually(async () => (await faulty.arm("GET", path("sites", "site-delete"))).status === 404, "site deleted by the alarm");
+    expect(await principals("site-delete")).toEqual([]);
+    expect(await nameFree("site-delete")).toBe(true);
+  });
+});
