@@ -49,33 +49,33 @@ describe("storage accounts and blobs", () => {
   test("--auth-mode login: refused without a data role, then container create, blob upload | list | download", async () => {
     const scope = `/subscriptions/${subscriptionId}/resourceGroups/${RG}/providers/Microsoft.Storage/storageAccounts/${ACCOUNT}`;
     // Owner of the subscription can create containers (an action) but not write blobs (a data action).
-    await az.az(["storage", "container", "create", "-n", "c1", "--account-name", ACCOUNT, "--auth-mode", "login"]);
+    await az.az(["storage", "container", "create", "-n", "docs", "--account-name", ACCOUNT, "--auth-mode", "login"]);
     const file = az.writeFile("hello.txt", "hello from az\n");
-    const denied = await az.azRaw(["storage", "blob", "upload", "--account-name", ACCOUNT, "-c", "c1", "-n", "hello.txt", "-f", file, "--auth-mode", "login"]);
+    const denied = await az.azRaw(["storage", "blob", "upload", "--account-name", ACCOUNT, "-c", "docs", "-n", "hello.txt", "-f", file, "--auth-mode", "login"]);
     expect(denied.code).not.toBe(0);
     expect(denied.stderr).toMatch(/AuthorizationPermissionMismatch|required permissions/);
 
     await az.az(["role", "assignment", "create", "--assignee", emulator.endpoints.admin.clientId, "--role", "Storage Blob Data Contributor", "--scope", scope]);
-    await az.az(["storage", "blob", "upload", "--account-name", ACCOUNT, "-c", "c1", "-n", "dir/hello.txt", "-f", file, "--auth-mode", "login"]);
-    const listed = await az.az(["storage", "blob", "list", "--account-name", ACCOUNT, "-c", "c1", "--auth-mode", "login"]);
+    await az.az(["storage", "blob", "upload", "--account-name", ACCOUNT, "-c", "docs", "-n", "dir/hello.txt", "-f", file, "--auth-mode", "login"]);
+    const listed = await az.az(["storage", "blob", "list", "--account-name", ACCOUNT, "-c", "docs", "--auth-mode", "login"]);
     expect(listed.map((b: any) => b.name)).toEqual(["dir/hello.txt"]);
     expect(listed[0].properties.contentLength).toBe(14);
     const out = `${az.inside}/downloaded.txt`;
-    await az.az(["storage", "blob", "download", "--account-name", ACCOUNT, "-c", "c1", "-n", "dir/hello.txt", "-f", out, "--auth-mode", "login"]);
+    await az.az(["storage", "blob", "download", "--account-name", ACCOUNT, "-c", "docs", "-n", "dir/hello.txt", "-f", out, "--auth-mode", "login"]);
     const read = await az.run(["cat", out]);
     expect(read.stdout).toBe("hello from az\n");
   });
 
   test("--auth-mode key: az fetches the key through Resource Manager and signs with Shared Key", async () => {
-    const listed = await az.az(["storage", "blob", "list", "--account-name", ACCOUNT, "-c", "c1", "--auth-mode", "key"]);
+    const listed = await az.az(["storage", "blob", "list", "--account-name", ACCOUNT, "-c", "docs", "--auth-mode", "key"]);
     expect(listed.map((b: any) => b.name)).toEqual(["dir/hello.txt"]);
     const file = az.writeFile("second.txt", "second");
-    await az.az(["storage", "blob", "upload", "--account-name", ACCOUNT, "-c", "c1", "-n", "second.txt", "-f", file, "--auth-mode", "key"]);
-    const shown = await az.az(["storage", "blob", "show", "--account-name", ACCOUNT, "-c", "c1", "-n", "second.txt", "--auth-mode", "key"]);
+    await az.az(["storage", "blob", "upload", "--account-name", ACCOUNT, "-c", "docs", "-n", "second.txt", "-f", file, "--auth-mode", "key"]);
+    const shown = await az.az(["storage", "blob", "show", "--account-name", ACCOUNT, "-c", "docs", "-n", "second.txt", "--auth-mode", "key"]);
     expect(shown.properties.contentLength).toBe(6);
     // Shared Key switched off: az's key requests are refused with Storage's own code.
     await az.az(["storage", "account", "update", "-g", RG, "-n", ACCOUNT, "--allow-shared-key-access", "false"]);
-    const refused = await az.azRaw(["storage", "blob", "list", "--account-name", ACCOUNT, "-c", "c1", "--auth-mode", "key"]);
+    const refused = await az.azRaw(["storage", "blob", "list", "--account-name", ACCOUNT, "-c", "docs", "--auth-mode", "key"]);
     expect(refused.code).not.toBe(0);
     expect(refused.stderr).toContain("KeyBasedAuthenticationNotPermitted");
     await az.az(["storage", "account", "update", "-g", RG, "-n", ACCOUNT, "--allow-shared-key-access", "true"]);
@@ -84,9 +84,9 @@ describe("storage accounts and blobs", () => {
   test("az storage container-rm create | list goes through Resource Manager; the data plane sees the container", async () => {
     await az.az(["storage", "container-rm", "create", "--storage-account", ACCOUNT, "-g", RG, "-n", "armc"]);
     const viaArm = await az.az(["storage", "container-rm", "list", "--storage-account", ACCOUNT, "-g", RG]);
-    expect(viaArm.map((c: any) => c.name).sort()).toEqual(["armc", "c1"]);
+    expect(viaArm.map((c: any) => c.name).sort()).toEqual(["armc", "docs"]);
     const viaData = await az.az(["storage", "container", "list", "--account-name", ACCOUNT, "--auth-mode", "login"]);
-    expect(viaData.map((c: any) => c.name).sort()).toEqual(["armc", "c1"]);
+    expect(viaData.map((c: any) => c.name).sort()).toEqual(["armc", "docs"]);
   });
 });
 
