@@ -48,7 +48,8 @@ function expectCloud(cloud: any) {
   const vaultPort = new URL(e.keyVault!).port;
   expect(cloud.name).toBe("ManagedIdentityEmulator");
   expect(cloud.resourceManager).toBe(`${e.arm}/`);
-  expect(cloud.suffixes).toEqual({ keyVaultDns: `vault.localhost:${vaultPort}` });
+  // Only suffixes the emulator serves: {vault}.vault.localhost and {account}.blob.localhost.
+  expect(cloud.suffixes).toEqual({ keyVaultDns: `vault.localhost:${vaultPort}`, storage: `localhost:${new URL(e.storage!).port}` });
   expect(cloud.authentication.loginEndpoint).toBe(`${e.login}/`);
   expect(cloud.authentication.audiences[0]).toBe("https://management.core.windows.net/");
   expect(cloud.authentication.audiences).toEqual(["https://management.core.windows.net/", "https://management.azure.com/"]);
