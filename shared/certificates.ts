@@ -3,7 +3,7 @@
 // signing keys. @peculiar/x509 needs reflect-metadata loaded before it.
 import "reflect-metadata";
 import * as x509 from "@peculiar/x509";
-import { base64Encode, base64UrlEncode } from "./encoding";
+import { base64Decode, base64Encode, base64UrlEncode } from "./encoding";
 
 x509.cryptoProvider.set(crypto);
 
@@ -36,11 +36,46 @@ export async function thumbprints(der: ArrayBuffer | Uint8Array): Promise<{ x5t:
   return { x5t: base64UrlEncode(sha1), x5tS256: base64UrlEncode(sha256) };
 }
 
+/** An RSA-2048 key pair as stored and carried between objects: PKCS#8 private and SPKI public, base64. */
+export interface RsaKeyPairExport {
+  privateKeyPkcs8: string;
+  publicKeySpki: string;
+}
+
+/**
+ * A fresh RSA-2048 key pair (RSASSA-PKCS1-v1_5, SHA-256), exported. This is the slow part of a
+ * credential (tens of milliseconds, variable): Resource Manager keeps a pool of them generated in
+ * the background (workers/arm/src/providers/managed-identity/credential-key-pool.ts).
+ */
+export async function generateRsaKeyPair(): Promise<RsaKeyPairExport> {
+  const keys = (await crypto.subtle.generateKey(RSA_ALGORITHM, true, ["sign", "verify"])) as CryptoKeyPair;
+  const [pkcs8, spki] = await Promise.all([
+    crypto.subtle.exportKey("pkcs8", keys.privateKey) as Promise<ArrayBuffer>,
+    crypto.subtle.exportKey("spki", keys.publicKey) as Promise<ArrayBuffer>,
+  ]);
+  return { privateKeyPkcs8: base64Encode(pkcs8), publicKeySpki: base64Encode(spki) };
+}
+
+async function importKeyPair(pair: RsaKeyPairExport): Promise<CryptoKeyPair> {
+  const [privateKey, publicKey] = await Promise.all([
+    crypto.subtle.importKey("pkcs8", base64Decode(pair.privateKeyPkcs8), RSA_ALGORITHM, true, ["sign"]),
+    crypto.subtle.importKey("spki", base64Decode(pair.publicKeySpki), RSA_ALGORITHM, true, ["verify"]),
+  ]);
+  return { privateKey, publicKey };
+}
+
+/**
+ * A self-signed certificate (digitalSignature) for `commonName`, valid `validDays` from five
+ * minutes ago, on the given key pair, or on a new one when none is given. The caller owns the
+ * pair: one pair, one certificate (a pair must never serve two principals).
+ */
 export async function createSelfSignedCertificate(
   commonName: string,
   validDays: number,
+  keyPair?: RsaKeyPairExport,
 ): Promise<CertificateCredential> {
-  const keys = (await crypto.subtle.generateKey(RSA_ALGORITHM, true, ["sign", "verify"])) as CryptoKeyPair;
+  const pair = keyPair ?? (await generateRsaKeyPair());
+  const keys = await importKeyPair(pair);
   const notBefore = new Date(Date.now() - 5 * 60_000);
   const notAfter = new Date(notBefore.getTime() + validDays * 86_400_000);
   const cert = await x509.X509CertificateGenerator.createSelfSigned({
@@ -54,14 +89,19 @@ export async function createSelfSignedCertificate(
     keys,
     extensions: [new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true)],
   });
-  const pkcs8 = (await crypto.subtle.exportKey("pkcs8", keys.privateKey)) as ArrayBuffer;
   return {
     certificate: base64Encode(cert.rawData),
-    privateKeyPkcs8: base64Encode(pkcs8),
+    privateKeyPkcs8: pair.privateKeyPkcs8,
     ...(await thumbprints(cert.rawData)),
     notBefore: notBefore.toISOString(),
     notAfter: notAfter.toISOString(),
   };
+}
+
+/** base64url SHA-256 of a certificate's public key (its SPKI DER): tells whether two certificates share a key. */
+export async function certificatePublicKeySha256(certificateBase64: string): Promise<string> {
+  const spki = new x509.X509Certificate(base64Decode(certificateBase64)).publicKey.rawData;
+  return base64UrlEncode(await crypto.subtle.digest("SHA-256", spki));
 }
 
 export function certificatePem(certificateBase64: string): string {

@@ -14,6 +14,8 @@ export interface ArmEnv {
   AUTHORIZATION: DurableObjectNamespace;
   /** Operating state (shared/emulator-state.ts): the emulator clock's offset of record. */
   EMULATOR: DurableObjectNamespace;
+  /** RSA key pairs for new principals' certificates, generated ahead (CredentialKeyPool, one per tenant). */
+  CREDENTIAL_KEY_POOL: DurableObjectNamespace;
   AAD: ManagedIdentityDirectoryBinding;
   IMDS: MetadataServiceBinding;
   KEYVAULT: VaultAdminBinding;

@@ -24,6 +24,7 @@ export { AuthorizationStore } from "./providers/authorization/authorization-stor
 export { ResourceObject } from "./providers/resources/resource-object";
 export { SubscriptionIndex } from "./providers/resources/subscription-index";
 export { UserAssignedIdentityObject } from "./providers/managed-identity/user-assigned-identity-object";
+export { CredentialKeyPool } from "./providers/managed-identity/credential-key-pool";
 export { VirtualMachineObject } from "./providers/compute/virtual-machine-object";
 export { SiteObject } from "./providers/web/site-object";
 export { EmulatorState } from "../../../shared/emulator-state";

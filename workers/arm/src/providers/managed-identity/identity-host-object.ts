@@ -17,7 +17,7 @@
 // before it commits (a VM's NICs, a site's global name), the endpoint's configuration, and the
 // wording of failures.
 import { DurableObject } from "cloudflare:workers";
-import { createSelfSignedCertificate, type CertificateCredential } from "../../../../../shared/certificates";
+import type { CertificateCredential } from "../../../../../shared/certificates";
 import { stubOf } from "../../../../../shared/durable";
 import { randomHex } from "../../../../../shared/encoding";
 import { ArmErrors } from "../../../../../shared/errors/arm";
@@ -29,6 +29,7 @@ import { identityTypeName, type IdentityKinds } from "../../identity-property";
 import { asResult, errorMessage, SerialQueue, type OperationResult } from "../../operation";
 import { RECOVERY_RETRY_MS, scheduleRecovery } from "../../recovery-alarm";
 import type { SubscriptionIndex } from "../resources/subscription-index";
+import { newPrincipalCredential } from "./credential-key-pool";
 import type { IdentityMaterial, UserAssignedIdentityObject } from "./user-assigned-identity-object";
 
 /** The emulator never rotates managed-identity credentials, so they outlive any session. */
@@ -271,11 +272,13 @@ export abstract class IdentityHostObject<
     let system = current?.system ?? null;
     if (identity.system && !system) {
       // Azure gives a re-enabled identity a new principal; ids are chosen here so a retried
-      // create in the authority converges on the same principal.
+      // create in the authority converges on the same principal. The certificate's key comes from
+      // the tenant's pool; if this create fails, the key is dropped with it (never reused).
+      const principalId = crypto.randomUUID();
       const created: SystemIdentity = {
-        principalId: crypto.randomUUID(),
+        principalId,
         clientId: crypto.randomUUID(),
-        credential: await createSelfSignedCertificate(this.certificateSubject(doc), CREDENTIAL_DAYS),
+        credential: await newPrincipalCredential(this.env, tenantId, principalId, this.certificateSubject(doc), CREDENTIAL_DAYS),
       };
       recovery.orphanPrincipals.push({ tenantId, principalId: created.principalId });
       if (!current) recovery.orphanEndpointKeys.push(endpointKey);

@@ -5,7 +5,7 @@
 // A principal being created and a delete in progress are noted before their steps, and an alarm
 // set with the note finishes them after a failure or a crash (recovery-alarm.ts).
 import { DurableObject } from "cloudflare:workers";
-import { createSelfSignedCertificate, type CertificateCredential } from "../../../../../shared/certificates";
+import type { CertificateCredential } from "../../../../../shared/certificates";
 import { stubOf } from "../../../../../shared/durable";
 import { ArmErrors } from "../../../../../shared/errors/arm";
 import type { FederatedCredential } from "../../../../../shared/rpc";
@@ -23,6 +23,7 @@ import {
   type FederatedCredentialDocument,
   type UamiDocument,
 } from "./user-assigned-identities";
+import { newPrincipalCredential } from "./credential-key-pool";
 import { identityHostObject } from "./identity-hosts";
 
 interface UamiState {
@@ -223,7 +224,8 @@ export class UserAssignedIdentityObject extends DurableObject<ArmEnv> {
 
     const principalId = crypto.randomUUID();
     const clientId = crypto.randomUUID();
-    const credential = await createSelfSignedCertificate(clientId, 3650);
+    // The key comes from the tenant's pool; if this create fails, the key is dropped with it (never reused).
+    const credential = await newPrincipalCredential(this.env, request.tenantId, principalId, clientId, 3650);
     const doc: UamiDocument = {
       id: request.id,
       name: request.name,
