@@ -10,6 +10,25 @@ import type { KeyCredential, ServicePrincipalRecord } from "./service-principal"
 
 const CLOCK_SKEW_SECONDS = 300;
 
+/**
+ * Verification keys by certificate and algorithm, per isolate: a certificate never changes, so
+ * parsing it once saves an X.509 parse and a key import on every assertion (IMDS asks for a
+ * token with the same certificate again and again). Bounded: a full map starts over.
+ */
+const verificationKeys = new Map<string, CryptoKey>();
+const MAX_VERIFICATION_KEYS = 10_000;
+
+async function verificationKey(certificate: string, alg: string): Promise<CryptoKey> {
+  const id = `${alg}|${certificate}`;
+  let key = verificationKeys.get(id);
+  if (!key) {
+    key = (await importX509(certificatePem(certificate), alg)) as CryptoKey;
+    if (verificationKeys.size >= MAX_VERIFICATION_KEYS) verificationKeys.clear();
+    verificationKeys.set(id, key);
+  }
+  return key;
+}
+
 export interface AssertionExpectations {
   tenantId: string;
   acceptedAudiences: string[];
@@ -43,7 +62,7 @@ export async function verifyClientAssertion(
 
   let payloadBytes: Uint8Array;
   try {
-    const key = await importX509(certificatePem(credential.certificate), alg);
+    const key = await verificationKey(credential.certificate, alg);
     ({ payload: payloadBytes } = await compactVerify(assertion, key, { algorithms: [alg] }));
   } catch {
     throw AadErrors.assertionBadSignature();

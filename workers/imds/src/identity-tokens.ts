@@ -31,10 +31,19 @@ export class AuthorityRefusal extends Error {
 }
 
 const JWT_BEARER = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+/** A client assertion's lifetime; it is reused (as msal-node reuses its own) until a minute before it ends. */
+const ASSERTION_LIFETIME_SECONDS = 600;
+const ASSERTION_REUSE_MARGIN_SECONDS = 60;
 
 export class IdentityTokens {
   private readonly cache = new Map<string, IssuedToken>();
   private readonly keys = new Map<string, CryptoKey>();
+  /**
+   * Signed client assertions by identity (client id, certificate, host): Azure AD takes an
+   * assertion until it expires (it does not spend its jti), so a fresh token costs one RSA
+   * signature (the authority's) instead of two.
+   */
+  private readonly assertions = new Map<string, { assertion: string; reuseUntil: number }>();
 
   constructor(private readonly env: ImdsEnv) {}
 
@@ -43,11 +52,13 @@ export class IdentityTokens {
     const live = new Set(identities.map((i) => `${i.clientId}|${i.credential.x5t}`));
     for (const [key, token] of this.cache) if (!live.has(`${token.clientId}|${token.x5t}`)) this.cache.delete(key);
     for (const key of this.keys.keys()) if (!live.has(key)) this.keys.delete(key);
+    for (const key of this.assertions.keys()) if (!live.has(key.split("|").slice(0, 2).join("|"))) this.assertions.delete(key);
   }
 
   clear(): void {
     this.cache.clear();
     this.keys.clear();
+    this.assertions.clear();
   }
 
   /**
@@ -72,17 +83,7 @@ export class IdentityTokens {
   private async redeem(identity: ImdsIdentity, resource: string, hostResourceId: string): Promise<IssuedToken> {
     const loginBase = (this.env.LOGIN_URL ?? "https://login.microsoftonline.com").replace(/\/+$/, "");
     const tokenEndpoint = `${loginBase}/${identity.tenantId}/oauth2/token`;
-    const now = emulatorNowSeconds();
-    const assertion = await new SignJWT(identity.kind === "UserAssigned" ? { xms_az_rid: hostResourceId } : {})
-      .setProtectedHeader({ alg: "RS256", typ: "JWT", x5t: identity.credential.x5t })
-      .setIssuer(identity.clientId)
-      .setSubject(identity.clientId)
-      .setAudience(tokenEndpoint)
-      .setJti(crypto.randomUUID())
-      .setIssuedAt(now)
-      .setNotBefore(now)
-      .setExpirationTime(now + 600)
-      .sign(await this.signingKey(identity));
+    const assertion = await this.clientAssertion(identity, tokenEndpoint, hostResourceId);
     const response = await this.env.AAD.fetch(
       new Request(tokenEndpoint, {
         method: "POST",
@@ -111,6 +112,27 @@ export class IdentityTokens {
       resource,
       refreshAt: expiresOn - Math.min(300, Math.floor(lifetime / 10)),
     };
+  }
+
+  /** A client assertion for the identity: the one signed earlier while it has more than a minute left, else a new one. */
+  private async clientAssertion(identity: ImdsIdentity, tokenEndpoint: string, hostResourceId: string): Promise<string> {
+    const hostClaim = identity.kind === "UserAssigned" ? hostResourceId : "";
+    const cacheKey = `${identity.clientId}|${identity.credential.x5t}|${tokenEndpoint}|${hostClaim}`;
+    const now = emulatorNowSeconds();
+    const cached = this.assertions.get(cacheKey);
+    if (cached && now < cached.reuseUntil) return cached.assertion;
+    const assertion = await new SignJWT(hostClaim ? { xms_az_rid: hostClaim } : {})
+      .setProtectedHeader({ alg: "RS256", typ: "JWT", x5t: identity.credential.x5t })
+      .setIssuer(identity.clientId)
+      .setSubject(identity.clientId)
+      .setAudience(tokenEndpoint)
+      .setJti(crypto.randomUUID())
+      .setIssuedAt(now)
+      .setNotBefore(now)
+      .setExpirationTime(now + ASSERTION_LIFETIME_SECONDS)
+      .sign(await this.signingKey(identity));
+    this.assertions.set(cacheKey, { assertion, reuseUntil: now + ASSERTION_LIFETIME_SECONDS - ASSERTION_REUSE_MARGIN_SECONDS });
+    return assertion;
   }
 
   private async signingKey(identity: ImdsIdentity): Promise<CryptoKey> {
