@@ -56,10 +56,7 @@ export async function handleTokenRequest(ctx: TokenEndpointContext): Promise<Rec
   if (!isKnownResource(audience, env)) throw AadErrors.resourceNotFound(audience, tenantId);
 
   const tenant = stubOf<TenantAuthority>(env.TENANTS, tenantId);
-  const objectId = await tenant.lookupApp(clientId);
-  const principal = objectId
-    ? await stubOf<ServicePrincipalObject>(env.PRINCIPALS, objectId).get()
-    : null;
+  const principal = await clientPrincipal(env, tenant, tenantId, clientId);
   if (!principal || !principal.accountEnabled) throw AadErrors.applicationNotFound(clientId, tenantId);
   if (ctx.request) noteCaller(ctx.request, { objectId: principal.id, appId: principal.appId, name: principal.displayName });
 
@@ -130,6 +127,39 @@ export async function handleTokenRequest(ctx: TokenEndpointContext): Promise<Rec
     resource: audience,
     access_token: issued.accessToken,
   };
+}
+
+/**
+ * Which principal a client id names, per isolate: appId → objectId is a hint that spares the
+ * tenant's object on most token requests. The principal's own object stays the truth: a hint
+ * whose principal is gone or names another app (a principal deleted, or created again for the
+ * same application) is dropped and the tenant asked.
+ */
+const principalByApp = new Map<string, string>();
+const MAX_PRINCIPAL_HINTS = 100_000;
+
+async function clientPrincipal(
+  env: AadEnv,
+  tenant: { lookupApp(appId: string): Promise<string | null> },
+  tenantId: string,
+  clientId: string,
+): Promise<ServicePrincipalRecord | null> {
+  const hintKey = `${tenantId}|${clientId.toLowerCase()}`;
+  const principalObject = (objectId: string) => stubOf<ServicePrincipalObject>(env.PRINCIPALS, objectId);
+  const hinted = principalByApp.get(hintKey);
+  if (hinted) {
+    const record = await principalObject(hinted).get();
+    if (record && record.appId.toLowerCase() === clientId.toLowerCase()) return record;
+    principalByApp.delete(hintKey);
+  }
+  const objectId = await tenant.lookupApp(clientId);
+  if (!objectId) return null;
+  const record = await principalObject(objectId).get();
+  if (record) {
+    if (principalByApp.size >= MAX_PRINCIPAL_HINTS) principalByApp.clear();
+    principalByApp.set(hintKey, objectId);
+  }
+  return record;
 }
 
 /**
