@@ -5,16 +5,19 @@
 // Node HTTP(S) front (front.ts) that parses requests, answers malformed ones in the service's JSON
 // shape, and forwards the rest to the worker's private loopback socket. Used by `npm start`, the
 // tests and the bench.
-import { build } from "esbuild";
-import { Miniflare, type WorkerOptions } from "miniflare";
+import type { BuildOptions } from "esbuild";
+import type { Miniflare as MiniflareInstance, WorkerOptions } from "miniflare";
+import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { request as httpsRequest } from "node:https";
 import { request as httpRequest } from "node:http";
+import { createRequire } from "node:module";
 import { createServer as createNetServer } from "node:net";
 import { dirname, join, relative, resolve, sep } from "node:path";
+import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
 import { parse as parseToml } from "smol-toml";
-import { ensureTls } from "./tls.ts";
+import { ensureTls, type TlsMaterial } from "./tls.ts";
 import { serveFront, type Front, type FrontService } from "./front.ts";
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
@@ -110,12 +113,23 @@ export function wranglerJson(
   return config;
 }
 
-/** Bundles a worker as wrangler would, into dist/<folder>/index.js. */
+/**
+ * Bundles a worker as wrangler would, into dist/<folder>/index.js, once: the bundle is kept with
+ * a manifest (dist/<folder>/bundle.json) naming what it was built from: esbuild's version, the
+ * options, the installed dependency tree (node_modules/.package-lock.json) and every file esbuild
+ * read (its metafile's inputs), each by content hash. A start whose inputs all hash the same reuses
+ * the bundle without loading esbuild; any change rebuilds it. (A new file that changes how an
+ * unchanged import resolves is not seen; `rm -rf dist` forces a rebuild.) Files are written under
+ * temporary names and renamed, so two stacks starting at once (tests) never read half a bundle.
+ */
 export async function bundleWorker(worker: WorkerConfig): Promise<string> {
-  const outfile = join(ROOT, "dist", worker.folder, "index.js");
-  await build({
+  const dir = join(ROOT, "dist", worker.folder);
+  const outfile = join(dir, "index.js");
+  const manifestFile = join(dir, "bundle.json");
+  const options = {
     entryPoints: [join(worker.dir, worker.main ?? "src/index.ts")],
     outfile,
+    absWorkingDir: ROOT,
     bundle: true,
     format: "esm",
     platform: "browser",
@@ -124,8 +138,72 @@ export async function bundleWorker(worker: WorkerConfig): Promise<string> {
     external: ["cloudflare:*", "node:*"],
     logLevel: "warning",
     sourcemap: "linked",
-  });
+  } satisfies BuildOptions;
+  const key = (esbuildVersion: string) =>
+    hash(JSON.stringify({ cache: BUNDLE_CACHE_VERSION, esbuild: esbuildVersion, options, tree: fileHash(join(ROOT, "node_modules", ".package-lock.json")) }));
+
+  try {
+    const manifest = JSON.parse(readFileSync(manifestFile, "utf8")) as BundleManifest;
+    if (
+      manifest.key === key(manifest.esbuild) &&
+      installedEsbuildVersion() === manifest.esbuild &&
+      existsSync(outfile) &&
+      Object.entries(manifest.inputs).every(([path, digest]) => fileHash(join(ROOT, path)) === digest)
+    ) {
+      return outfile;
+    }
+  } catch {
+    /* no usable manifest: build */
+  }
+
+  const { build, version } = await import("esbuild");
+  const result = await build({ ...options, write: false, metafile: true });
+  mkdirSync(dir, { recursive: true });
+  const inputs = Object.fromEntries(Object.keys(result.metafile.inputs).map((path) => [path, fileHash(join(ROOT, path))]));
+  // The map before the script, the manifest last: a manifest on disk always describes files already there.
+  for (const file of [...result.outputFiles].sort((a, b) => Number(a.path === outfile) - Number(b.path === outfile))) {
+    writeAtomically(file.path, file.contents);
+  }
+  writeAtomically(manifestFile, JSON.stringify({ key: key(version), esbuild: version, inputs } satisfies BundleManifest, null, 1));
   return outfile;
+}
+
+/** Bump when bundleWorker's output changes in a way the options do not show. */
+const BUNDLE_CACHE_VERSION = 1;
+
+interface BundleManifest {
+  key: string;
+  esbuild: string;
+  /** Every file esbuild read, relative to ROOT, with its SHA-256. */
+  inputs: Record<string, string>;
+}
+
+function hash(data: string | Uint8Array): string {
+  return createHash("sha256").update(data).digest("hex");
+}
+
+/** A file's SHA-256, or "" if it cannot be read. */
+function fileHash(path: string): string {
+  try {
+    return hash(readFileSync(path));
+  } catch {
+    return "";
+  }
+}
+
+/** The installed esbuild's version, read from its package.json (loading esbuild itself costs more). */
+function installedEsbuildVersion(): string {
+  try {
+    return (JSON.parse(readFileSync(join(ROOT, "node_modules", "esbuild", "package.json"), "utf8")) as { version: string }).version;
+  } catch {
+    return "";
+  }
+}
+
+function writeAtomically(path: string, contents: string | Uint8Array): void {
+  const tmp = `${path}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
+  writeFileSync(tmp, contents);
+  renameSync(tmp, path);
 }
 
 /** A start-up problem a person can fix: printed as its message, without a stack. */
@@ -189,8 +267,15 @@ export interface Endpoints {
   admin: { clientId: string; objectId: string; clientSecret: string };
 }
 
+/** How long a start took, and each of its phases (as `progress` named them). */
+export interface StartTimings {
+  totalMs: number;
+  phases: { phase: string; ms: number }[];
+}
+
 export interface RunningStack {
   endpoints: Endpoints;
+  timings: StartTimings;
   stop(): Promise<void>;
 }
 
@@ -258,7 +343,7 @@ function urlHost(host: string): string {
 
 export async function startStack(options: StackOptions): Promise<RunningStack> {
   const log = options.log ?? (() => undefined);
-  const progress = options.progress ?? (() => undefined);
+  const phases = new PhaseClock(options.progress);
   mkdirSync(options.dataDir, { recursive: true });
   const endpointsFile = join(options.dataDir, "endpoints.json");
   // The lock first: a second start must leave a running emulator and its endpoints.json alone.
@@ -276,19 +361,16 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
   const storageDnsSuffix = options.storageDnsSuffix?.replace(/^\.+/, "").toLowerCase() ?? workers[0]?.vars?.STORAGE_DNS_SUFFIX;
   // Host-named vaults ({name}.{suffix}) are served on the same certificate: a wildcard for the suffix.
   const tlsDir = options.tlsDir ?? join(options.dataDir, "tls");
-  if (!existsSync(join(tlsDir, "ca.pem"))) progress(`creating the local certificate authority in ${tlsDir} (first start)`);
-  let tls: Awaited<ReturnType<typeof ensureTls>>;
-  try {
-    tls = await ensureTls(tlsDir, options.host, [
-      ...(vaultDnsSuffix ? [`*.${vaultDnsSuffix}`] : []),
-      ...(storageDnsSuffix ? [`*.blob.${storageDnsSuffix}`] : []),
-    ]);
-  } catch (err) {
-    releaseLock();
-    throw new StartupError(
-      `The local CA in ${tlsDir} cannot be used (${(err as Error).message}). Remove ${join(tlsDir, "ca.pem")} and ${join(tlsDir, "ca-key.pem")}: a new CA is made on the next start (trust the new ca.pem again).`,
-    );
-  }
+  const firstStart = !existsSync(join(tlsDir, "ca.pem"));
+  // The certificates (RSA key generation: the CA's on a first start, the server's every time) are
+  // made while the workers are bundled and the runtime starts; only the fronts need them.
+  const tlsReady: Promise<{ tls: TlsMaterial } | { error: Error }> = ensureTls(tlsDir, options.host, [
+    ...(vaultDnsSuffix ? [`*.${vaultDnsSuffix}`] : []),
+    ...(storageDnsSuffix ? [`*.blob.${storageDnsSuffix}`] : []),
+  ]).then(
+    (tls) => ({ tls }),
+    (error: Error) => ({ error }),
+  );
   const h = urlHost(options.host);
   const publicUrls = {
     ARM_URL: `https://${h}:${options.ports.arm}`,
@@ -311,7 +393,24 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     TEST_FAILPOINTS: options.testFailpoints ? "on" : undefined,
   };
 
-  progress(`bundling ${workers.length} workers`);
+  let mf: MiniflareInstance | null = null;
+  const fronts: Front[] = [];
+  const stop = async () => {
+    await Promise.all(fronts.map((f) => f.close()));
+    await mf?.dispose();
+    releaseLock();
+  };
+  try {
+    return await serve();
+  } catch (err) {
+    // Nothing half-started stays behind: a caller may retry on other ports.
+    await tlsReady;
+    await stop().catch(() => undefined);
+    throw err;
+  }
+
+  async function serve(): Promise<RunningStack> {
+  phases.next(firstStart ? `bundling ${workers.length} workers (and creating the local certificate authority in ${tlsDir}: first start)` : `bundling ${workers.length} workers`);
   const scripts = await Promise.all(workers.map((w) => bundleWorker(w)));
   const workerOptions: WorkerOptions[] = workers.map((w, i) => {
     const sqlite = new Set((w.migrations ?? []).flatMap((m) => m.new_sqlite_classes ?? []));
@@ -321,10 +420,13 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     for (const k of ["TENANT_ID", "SUBSCRIPTION_ID", "ADMIN_CLIENT_ID"]) if (vars[k]) vars[k] = vars[k]!.toLowerCase();
     // Every worker listens on a private loopback port; the public ones behind their front (front.ts).
     const socket = { host: "127.0.0.1", port: 0 };
+    const script = scripts[i]!;
     return {
       name: w.name,
-      modules: true,
-      scriptPath: scripts[i]!,
+      // The bundle is one module with only cloudflare:/node: imports: named as such, Miniflare
+      // does not parse it to look for more (a second or so of CPU for the six bundles).
+      modulesRoot: dirname(script),
+      modules: [{ type: "ESModule", path: script }],
       compatibilityDate: w.compatibility_date,
       compatibilityFlags: w.compatibility_flags,
       bindings: vars,
@@ -340,7 +442,11 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     } as WorkerOptions;
   });
 
-  const mf = new Miniflare({
+  phases.next("starting the runtime (workerd)");
+  // Loaded with require: Node's ESM loader would first scan Miniflare's CommonJS bundle for its
+  // export names (about a quarter of a second).
+  const { Miniflare } = createRequire(import.meta.url)("miniflare") as typeof import("miniflare");
+  mf = new Miniflare({
     workers: workerOptions,
     host: "127.0.0.1",
     port: 0,
@@ -357,36 +463,30 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       });
     },
   });
-  const fronts: Front[] = [];
-  const stop = async () => {
-    await Promise.all(fronts.map((f) => f.close()));
-    await mf.dispose();
-    releaseLock();
-  };
-  try {
-    return await serve();
-  } catch (err) {
-    // Nothing half-started stays behind: a caller may retry on other ports.
-    await stop().catch(() => undefined);
-    throw err;
-  }
-
-  async function serve(): Promise<RunningStack> {
-  progress("starting the runtime (workerd)");
   await mf.ready;
+  const runtime = mf;
 
-  const direct = async (folder: string) => mf.unsafeGetDirectURL(workers.find((w) => w.folder === folder)!.name);
-  for (const w of workers) {
-    const served = SERVED[w.folder];
-    if (!served) continue;
-    const target = await direct(w.folder);
+  const tlsResult = await tlsReady;
+  if ("error" in tlsResult) {
+    throw new StartupError(
+      `The local CA in ${tlsDir} cannot be used (${tlsResult.error.message}). Remove ${join(tlsDir, "ca.pem")} and ${join(tlsDir, "ca-key.pem")}: a new CA is made on the next start (trust the new ca.pem again).`,
+    );
+  }
+  const { tls } = tlsResult;
+
+  phases.next("serving the public ports");
+  const served = workers.filter((w) => SERVED[w.folder]);
+  const targets = await Promise.all(served.map((w) => runtime.unsafeGetDirectURL(w.name)));
+  // In workers' order, so that a failure names the same port every time.
+  for (const [i, w] of served.entries()) {
+    const { port, tls: overTls } = SERVED[w.folder]!;
     fronts.push(
       await serveFront({
         service: w.folder as FrontService,
         host: options.host,
-        port: options.ports[served.port],
-        targetPort: Number(target.port),
-        ...(served.tls ? { tls } : {}),
+        port: options.ports[port],
+        targetPort: Number(targets[i]!.port),
+        ...(overTls ? { tls } : {}),
       }),
     );
   }
@@ -407,17 +507,48 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     admin: { clientId: adminClientId, objectId: await adminObjectId(tenantId, adminClientId), clientSecret: options.adminClientSecret },
   };
 
-  progress("waiting for every endpoint to answer");
-  // Ready when every endpoint answers (the first discovery call also generates the tenant's keys).
-  await probe(`${endpoints.login}/${tenantId}/v2.0/.well-known/openid-configuration`, tls.caCertificatePem, 200);
-  await probe(`${endpoints.arm}/metadata/endpoints?api-version=2022-09-01`, tls.caCertificatePem, 200);
-  await probe(`${endpoints.imds}/metadata/instance`, tls.caCertificatePem, 404);
+  phases.next("waiting for every endpoint to answer");
+  // Ready when every endpoint answers through its front (the first discovery call also generates
+  // the tenant's keys), asked at once.
+  await Promise.all([
+    probe(`${endpoints.login}/${tenantId}/v2.0/.well-known/openid-configuration`, tls.caCertificatePem, 200),
+    probe(`${endpoints.arm}/metadata/endpoints?api-version=2022-09-01`, tls.caCertificatePem, 200),
+    probe(`${endpoints.imds}/metadata/instance`, tls.caCertificatePem, 404),
+  ]);
 
   const tmp = `${endpointsFile}.${process.pid}.tmp`;
   writeFileSync(tmp, JSON.stringify(endpoints, null, 2) + "\n");
   renameSync(tmp, endpointsFile);
+  const timings = phases.end();
 
-  return { endpoints, stop };
+  return { endpoints, timings, stop };
+  }
+}
+
+/**
+ * Names each phase of a start for a person waiting (`progress`), and keeps how long each took
+ * (RunningStack.timings: the bench prints them, and they show what a slow start spent its time on).
+ */
+class PhaseClock {
+  private readonly started = performance.now();
+  private current: { name: string; since: number } | null = null;
+  private readonly done: { phase: string; ms: number }[] = [];
+  private readonly progress?: (line: string) => void;
+  constructor(progress?: (line: string) => void) {
+    this.progress = progress;
+  }
+  next(name: string): void {
+    this.close();
+    this.current = { name, since: performance.now() };
+    this.progress?.(name);
+  }
+  end(): StartTimings {
+    this.close();
+    return { totalMs: Math.round(performance.now() - this.started), phases: this.done };
+  }
+  private close(): void {
+    if (this.current) this.done.push({ phase: this.current.name, ms: Math.round(performance.now() - this.current.since) });
+    this.current = null;
   }
 }
 
@@ -488,13 +619,18 @@ async function requireFreePorts(options: StackOptions): Promise<void> {
   }
 }
 
+/**
+ * Asks `url` until it answers `expectedStatus`. Each attempt is its own connection, closed with
+ * its answer (`agent: false`: Connection: close), so a probe leaves no kept-alive socket behind
+ * for the fronts to wait on when the stack stops.
+ */
 async function probe(url: string, ca: string, expectedStatus: number): Promise<void> {
   const deadline = Date.now() + 30_000;
   let lastError = "";
   while (Date.now() < deadline) {
     try {
       const status = await new Promise<number>((resolvePromise, reject) => {
-        const request = (url.startsWith("https:") ? httpsRequest : httpRequest)(url, { ca, timeout: 10_000 }, (res) => {
+        const request = (url.startsWith("https:") ? httpsRequest : httpRequest)(url, { ca, timeout: 10_000, agent: false }, (res) => {
           res.resume();
           res.on("end", () => resolvePromise(res.statusCode ?? 0));
         });
