@@ -11,14 +11,15 @@
 // The MIE_* knobs of `npm start` apply too (tenant, subscription, token lifetime, RBAC), except
 // the data folder, the TLS folder and the ports, which are always fresh here.
 import { randomUUID } from "node:crypto";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { spawn, execFileSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { request as httpRequest } from "node:http";
 import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
-import { optionsFromEnv, pickFreePorts, startStack, type Endpoints, type RunningStack, type StackOptions } from "./stack.ts";
+import { ROOT, optionsFromEnv, pickFreePorts, startStack, type Endpoints, type RunningStack, type StackOptions } from "./stack.ts";
 
 // ---------------------------------------------------------------------------------------------
 // autocannon has no bundled types (and @types/autocannon is not a dependency): the part used here.
@@ -505,6 +506,170 @@ const blobThroughput: Measurement = {
   },
 };
 
+/**
+ * `npm start` as a user runs it, in a child process: time from spawn to endpoints.json on a new
+ * data folder (first start: the CA, the tenant's keys) and again on the same folder (warm); and
+ * the install's footprint (node_modules on disk, workerd binaries in it).
+ */
+const startAndFootprint: Measurement = {
+  name: "npm start to endpoints.json (first and warm) and the install footprint",
+  async run(ctx) {
+    const rows: Row[] = [];
+    const dataDir = mkdtempSync(join(tmpdir(), "mie-bench-start-"));
+    try {
+      for (const label of ["first", "warm"]) {
+        const ports = await pickFreePorts("127.0.0.1");
+        const env = {
+          ...process.env,
+          MIE_DATA_DIR: dataDir,
+          MIE_LOG: "off",
+          MIE_ARM_PORT: String(ports.arm),
+          MIE_LOGIN_PORT: String(ports.login),
+          MIE_GRAPH_PORT: String(ports.graph),
+          MIE_IMDS_PORT: String(ports.imds),
+          MIE_VAULT_PORT: String(ports.vault),
+          MIE_STORAGE_PORT: String(ports.storage),
+        };
+        const started = performance.now();
+        const child = spawn(process.execPath, [join(ROOT, "scripts", "run.mjs"), "start"], { env, stdio: "ignore" });
+        const file = join(dataDir, "endpoints.json");
+        while (!existsSync(file)) {
+          if (child.exitCode !== null) throw new Error(`npm start exited with ${child.exitCode} before endpoints.json`);
+          if (performance.now() - started > 120_000) throw new Error("npm start: no endpoints.json after 120 s");
+          await new Promise((r) => setTimeout(r, 20));
+        }
+        const ms = performance.now() - started;
+        const exited = new Promise((r) => child.once("exit", r));
+        child.kill("SIGINT");
+        await exited;
+        console.log(`  npm start (${label}): endpoints.json after ${ms.toFixed(0)} ms`);
+        rows.push({ path: `npm start -> endpoints.json (${label}) [ms in p50]`, requestsPerSecond: 1000 / ms, p50: ms, p99: ms, non2xx: 0, errors: 0, statusCodes: {} });
+      }
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+    const modules = join(ROOT, "node_modules");
+    const megabytes = Number(execFileSync("du", ["-sk", modules]).toString().split(/\s/)[0]) / 1024;
+    const workerds = execFileSync("find", [modules, "-name", "workerd", "-type", "f", "-path", "*/bin/*"]).toString().trim().split("\n").filter(Boolean);
+    console.log(`  install footprint: node_modules ${megabytes.toFixed(0)} MB, ${workerds.length} workerd binaries`);
+    void ctx;
+    return rows;
+  },
+};
+
+/**
+ * Scale: the same three operations — a fresh token (client secret), an authorization check (a
+ * Resource Manager read as the bench VM's identity) and a list (the group's user-assigned
+ * identities, first page) — timed sequentially in the bench's small tenant, then again after
+ * BENCH_SCALE more user-assigned identities (each a principal) with one role assignment each;
+ * then BENCH_SCALE_VMS VMs with system-assigned identities and the runtime's resident memory.
+ * The issue's goal is 100,000 identities and 1,000 VMs; the defaults are smaller so a bench run
+ * stays minutes long (set the variables to the goal's numbers for the full run).
+ */
+const scale: Measurement = {
+  name: "Scale (BENCH_SCALE identities and role assignments, BENCH_SCALE_VMS VMs)",
+  async run(ctx) {
+    const identities = Math.round(positiveNumber("BENCH_SCALE", 2_000));
+    const vms = Math.round(positiveNumber("BENCH_SCALE_VMS", 200));
+    const sub = `/subscriptions/${ctx.endpoints.subscriptionId}`;
+    const rg = `${sub}/resourceGroups/${ctx.resourceGroup}`;
+    const agent = new HttpsAgent({ keepAlive: true, maxSockets: 8, ca: ctx.ca });
+    const call = (method: string, url: string, headers: Record<string, string>, body?: string) =>
+      new Promise<{ status: number; text: string }>((resolvePromise, reject) => {
+        const target = new URL(url);
+        const req = (target.protocol === "https:" ? httpsRequest : httpRequest)(target, { method, headers: { ...headers, ...(body ? { "content-length": String(Buffer.byteLength(body)) } : {}) }, ...(target.protocol === "https:" ? { agent } : {}) }, (res) => {
+          let text = "";
+          res.on("data", (c: Buffer) => (text += c.toString()));
+          res.on("end", () => resolvePromise({ status: res.statusCode ?? 0, text }));
+          res.on("error", reject);
+        });
+        req.on("error", reject);
+        req.end(body);
+      });
+    const vmToken = JSON.parse(
+      (await call("GET", `${ctx.imdsEndpoint}/metadata/identity/oauth2/token?api-version=2018-02-01&resource=${encodeURIComponent("https://management.azure.com/")}`, { Metadata: "true" })).text,
+    ).access_token as string;
+    const vmOid = JSON.parse(Buffer.from(vmToken.split(".")[1]!, "base64url").toString()).oid as string;
+    const armHeaders = { authorization: `Bearer ${ctx.armToken}`, "content-type": "application/json" };
+    const reader = `${sub}/providers/Microsoft.Authorization/roleDefinitions/acdd72a7-3385-48ef-bd42-f606fba81ae7`;
+    await ctx.arm("PUT", `${rg}/providers/Microsoft.Authorization/roleAssignments/${randomUUID()}?api-version=2022-04-01`, {
+      properties: { roleDefinitionId: reader, principalId: vmOid, principalType: "ServicePrincipal" },
+    }).catch(() => undefined);
+    const form = new URLSearchParams({ grant_type: "client_credentials", client_id: ctx.endpoints.admin.clientId, client_secret: ctx.endpoints.admin.clientSecret, scope: "https://management.azure.com/.default" }).toString();
+    const operations: [string, () => Promise<{ status: number }>][] = [
+      ["token (client secret)", () => call("POST", `${ctx.endpoints.login}/${ctx.endpoints.tenantId}/oauth2/v2.0/token`, { "content-type": "application/x-www-form-urlencoded" }, form)],
+      ["authorization check (read as the VM)", () => call("GET", `${ctx.endpoints.arm}${rg}/providers/Microsoft.Compute/virtualMachines/${ctx.vmName}?api-version=2024-11-01`, { authorization: `Bearer ${vmToken}` })],
+      ["list (identities in the group)", () => call("GET", `${ctx.endpoints.arm}${rg}/providers/Microsoft.ManagedIdentity/userAssignedIdentities?api-version=2024-11-30`, armHeaders)],
+    ];
+    const p50s = async () => {
+      const result: number[] = [];
+      for (const [label, op] of operations) {
+        const times: number[] = [];
+        for (let i = 0; i < 100; i++) {
+          const started = performance.now();
+          const r = await op();
+          times.push(performance.now() - started);
+          if (r.status !== 200) throw new Error(`${label}: ${r.status}`);
+        }
+        result.push([...times].sort((a, b) => a - b)[50]!);
+      }
+      return result;
+    };
+    /** Runs `count` jobs at most 8 at a time. */
+    const inParallel = async (count: number, job: (i: number) => Promise<void>) => {
+      let next = 0;
+      await Promise.all(Array.from({ length: 8 }, async () => {
+        while (next < count) await job(next++);
+      }));
+    };
+    const rows: Row[] = [];
+    try {
+      const small = await p50s();
+      const started = performance.now();
+      await inParallel(identities, async (i) => {
+        const created = await call("PUT", `${ctx.endpoints.arm}${rg}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/scale-${i}?api-version=2024-11-30`, armHeaders, JSON.stringify({ location: "westus" }));
+        if (created.status !== 201 && created.status !== 200) throw new Error(`identity ${i}: ${created.status} ${created.text.slice(0, 200)}`);
+        const principalId = JSON.parse(created.text).properties.principalId;
+        const assigned = await call("PUT", `${ctx.endpoints.arm}${rg}/providers/Microsoft.Authorization/roleAssignments/${randomUUID()}?api-version=2022-04-01`, armHeaders, JSON.stringify({ properties: { roleDefinitionId: reader, principalId, principalType: "ServicePrincipal" } }));
+        if (assigned.status !== 201) throw new Error(`assignment ${i}: ${assigned.status} ${assigned.text.slice(0, 200)}`);
+      });
+      console.log(`  created ${identities} identities and role assignments in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+      const large = await p50s();
+      operations.forEach(([label], i) => {
+        console.log(`  ${label}: p50 ${small[i]!.toFixed(1)} ms with 10 resources, ${large[i]!.toFixed(1)} ms with ${identities} more = ${(large[i]! / small[i]!).toFixed(2)}x`);
+        rows.push({ path: `scale: ${label}, +${identities} identities [p50 ratio ${(large[i]! / small[i]!).toFixed(2)}x]`, requestsPerSecond: 1000 / large[i]!, p50: large[i]!, p99: large[i]!, non2xx: 0, errors: 0, statusCodes: {} });
+      });
+      const before = runtimeRssMegabytes();
+      const vmStarted = performance.now();
+      await inParallel(vms, async (i) => {
+        const r = await call("PUT", `${ctx.endpoints.arm}${rg}/providers/Microsoft.Compute/virtualMachines/scale-vm-${i}?api-version=2024-11-01`, armHeaders, JSON.stringify({ location: "westus", identity: { type: "SystemAssigned" } }));
+        if (r.status !== 201) throw new Error(`vm ${i}: ${r.status} ${r.text.slice(0, 200)}`);
+      });
+      const after = runtimeRssMegabytes();
+      console.log(`  ${vms} VMs created in ${((performance.now() - vmStarted) / 1000).toFixed(1)} s; workerd resident memory ${before.toFixed(0)} MB before, ${after.toFixed(0)} MB after`);
+      rows.push({ path: `scale: ${vms} VMs, workerd RSS ${after.toFixed(0)} MB`, requestsPerSecond: 0, p50: 0, p99: 0, non2xx: 0, errors: 0, statusCodes: {} });
+    } finally {
+      agent.destroy();
+    }
+    return rows;
+  },
+};
+
+/** Resident memory of the workerd processes this bench started (children of this process), in MB. */
+function runtimeRssMegabytes(): number {
+  let total = 0;
+  for (const pid of readdirSync("/proc").filter((p) => /^\d+$/.test(p))) {
+    try {
+      const status = readFileSync(`/proc/${pid}/status`, "utf8");
+      if (!/^Name:\s+workerd$/m.test(status) || !new RegExp(`^PPid:\\s+${process.pid}$`, "m").test(status)) continue;
+      total += Number(/^VmRSS:\s+(\d+)/m.exec(status)?.[1] ?? 0) / 1024;
+    } catch {
+      /* gone */
+    }
+  }
+  return total;
+}
+
 /** Product vs anchor figures, printed after the table with their ratio. */
 interface Comparison {
   figure: string;
@@ -590,7 +755,7 @@ const anchorComparison: Measurement = {
 // The measurements run, in order. To add one, write a `Measurement` (a name and
 // `run(ctx) => rows`) and append it here. Each gets the same context: the stack's endpoints and
 // CA, the admin's Resource Manager token and an `arm()` helper, and the bench VM with its IMDS base.
-const MEASUREMENTS: Measurement[] = [imdsTokens, anchorComparison, vmCreateThroughDeployment, vmCreateSystemAssigned, authorizationCheck, blobThroughput];
+const MEASUREMENTS: Measurement[] = [imdsTokens, anchorComparison, vmCreateThroughDeployment, vmCreateSystemAssigned, authorizationCheck, blobThroughput, startAndFootprint, scale];
 // =============================================================================================
 
 // ---------------------------------------------------------------------------------------------
