@@ -559,9 +559,10 @@ const startAndFootprint: Measurement = {
 
 /**
  * Scale: the same three operations — a fresh token (client secret), an authorization check (a
- * Resource Manager read as the bench VM's identity) and a list (the group's user-assigned
- * identities, first page) — timed sequentially in the bench's small tenant, then again after
- * BENCH_SCALE more user-assigned identities (each a principal) with one role assignment each;
+ * Resource Manager read as the bench VM's identity) and a list (the bench group's user-assigned
+ * identities: the same few) — timed sequentially in the bench's small tenant, then again after
+ * BENCH_SCALE more user-assigned identities (each a principal) with one role assignment each, in
+ * a group of their own: the tenant's size must not show in operations whose answer stays the same;
  * then BENCH_SCALE_VMS VMs with system-assigned identities and the runtime's resident memory.
  * The issue's goal is 100,000 identities and 1,000 VMs; the defaults are smaller so a bench run
  * stays minutes long (set the variables to the goal's numbers for the full run).
@@ -573,6 +574,8 @@ const scale: Measurement = {
     const vms = Math.round(positiveNumber("BENCH_SCALE_VMS", 200));
     const sub = `/subscriptions/${ctx.endpoints.subscriptionId}`;
     const rg = `${sub}/resourceGroups/${ctx.resourceGroup}`;
+    const scaleRg = `${sub}/resourceGroups/bench-scale-rg`;
+    await ctx.arm("PUT", `${scaleRg}?api-version=2024-11-01`, { location: "westus" });
     const agent = new HttpsAgent({ keepAlive: true, maxSockets: 8, ca: ctx.ca });
     const call = (method: string, url: string, headers: Record<string, string>, body?: string) =>
       new Promise<{ status: number; text: string }>((resolvePromise, reject) => {
@@ -627,10 +630,10 @@ const scale: Measurement = {
       const small = await p50s();
       const started = performance.now();
       await inParallel(identities, async (i) => {
-        const created = await call("PUT", `${ctx.endpoints.arm}${rg}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/scale-${i}?api-version=2024-11-30`, armHeaders, JSON.stringify({ location: "westus" }));
+        const created = await call("PUT", `${ctx.endpoints.arm}${scaleRg}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/scale-${i}?api-version=2024-11-30`, armHeaders, JSON.stringify({ location: "westus" }));
         if (created.status !== 201 && created.status !== 200) throw new Error(`identity ${i}: ${created.status} ${created.text.slice(0, 200)}`);
         const principalId = JSON.parse(created.text).properties.principalId;
-        const assigned = await call("PUT", `${ctx.endpoints.arm}${rg}/providers/Microsoft.Authorization/roleAssignments/${randomUUID()}?api-version=2022-04-01`, armHeaders, JSON.stringify({ properties: { roleDefinitionId: reader, principalId, principalType: "ServicePrincipal" } }));
+        const assigned = await call("PUT", `${ctx.endpoints.arm}${scaleRg}/providers/Microsoft.Authorization/roleAssignments/${randomUUID()}?api-version=2022-04-01`, armHeaders, JSON.stringify({ properties: { roleDefinitionId: reader, principalId, principalType: "ServicePrincipal" } }));
         if (assigned.status !== 201) throw new Error(`assignment ${i}: ${assigned.status} ${assigned.text.slice(0, 200)}`);
       });
       console.log(`  created ${identities} identities and role assignments in ${((performance.now() - started) / 1000).toFixed(1)} s`);
@@ -642,7 +645,7 @@ const scale: Measurement = {
       const before = runtimeRssMegabytes();
       const vmStarted = performance.now();
       await inParallel(vms, async (i) => {
-        const r = await call("PUT", `${ctx.endpoints.arm}${rg}/providers/Microsoft.Compute/virtualMachines/scale-vm-${i}?api-version=2024-11-01`, armHeaders, JSON.stringify({ location: "westus", identity: { type: "SystemAssigned" } }));
+        const r = await call("PUT", `${ctx.endpoints.arm}${scaleRg}/providers/Microsoft.Compute/virtualMachines/scale-vm-${i}?api-version=2024-11-01`, armHeaders, JSON.stringify({ location: "westus", identity: { type: "SystemAssigned" } }));
         if (r.status !== 201) throw new Error(`vm ${i}: ${r.status} ${r.text.slice(0, 200)}`);
       });
       const after = runtimeRssMegabytes();
