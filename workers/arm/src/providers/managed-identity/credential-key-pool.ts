@@ -16,7 +16,8 @@
 // between bursts, it costs a create nothing. When the pool is empty (or unreachable), the pair is
 // generated inline by the create that needs it, in its own object (so concurrent creates of a
 // tenant are not queued behind one another in the pool): slower, never a failure. The pool holds
-// nothing a user sees, so a reset leaves it be.
+// nothing a user sees, so a reset leaves it be. It prints one line (info) each time it is full
+// again; at debug, each new principal's line names its key (public-key SHA-256) and its source.
 import { DurableObject } from "cloudflare:workers";
 import { certificatePublicKeySha256, createSelfSignedCertificate, generateRsaKeyPair, type CertificateCredential, type RsaKeyPairExport } from "../../../../../shared/certificates";
 import { stubOf } from "../../../../../shared/durable";
