@@ -69,11 +69,6 @@ export class CredentialKeyPool extends DurableObject<ArmEnv> {
     return row ? { privateKeyPkcs8: row.private_key_pkcs8, publicKeySpki: row.public_key_spki } : null;
   }
 
-  /** How many pairs are ready (operators, tests). */
-  async size(): Promise<number> {
-    return this.count();
-  }
-
   override async alarm(): Promise<void> {
     const quietUntil = this.lastTakeAt + REFILL_QUIET_MS;
     if (Date.now() < quietUntil) {
