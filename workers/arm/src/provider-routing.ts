@@ -67,7 +67,7 @@ async function typedResourceRoute(req: ArmRequest): Promise<Response | null> {
     }
     if (names.length === types.length - 1) {
       if (req.method !== "GET") methodNotAllowed(req.method);
-      if (types.length === 1) return listResources(req.env, req.caller, record, { subscriptionId, resourceGroup: path.resourceGroup }, req.query);
+      if (types.length === 1) return listResources(req.env, req.caller, record, { subscriptionId, resourceGroup: path.resourceGroup }, req.query, req.raw.url);
       const parentRecord = recordFor([path.namespace!, ...types.slice(0, -1)].join("/"));
       if (!parentRecord || !path.resourceGroup) return null;
       const parent = addressFor(parentRecord, subscriptionId, path.resourceGroup, names);

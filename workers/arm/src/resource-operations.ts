@@ -3,6 +3,7 @@
 // group cascade, `GET …/resources` and the deployments engine all come through here, so a
 // deployment never gets further than the same PUT sent on its own would.
 import { ArmErrors } from "../../../shared/errors/arm";
+import { publicBase } from "../../../shared/public-url";
 import { resourceGroupId, subscriptionScope } from "../../../shared/resource-id";
 import { armJson, subscriptionIndex } from "./arm-request";
 import type { Caller } from "./authentication";
@@ -115,6 +116,7 @@ export async function listResources(
   record: ResourceTypeRecord,
   where: { subscriptionId: string; resourceGroup?: string; parent?: ResourceAddress },
   query: URLSearchParams,
+  requestUrl?: string,
 ): Promise<Response> {
   const scope = where.parent
     ? where.parent.id
@@ -124,13 +126,22 @@ export async function listResources(
   await authorize(env, caller, record.actions.read, scope);
   if (where.resourceGroup) await requireResourceGroup(env, where.subscriptionId, where.resourceGroup);
   let docs: ArmDocument[];
+  let nextLink: string | undefined;
   if (where.parent) {
     const parent = resolveResourceId(where.parent.id);
     const children = parent && (await parent.record.read(env, parent.address)) ? await record.listChildren?.(env, where.parent) : null;
     if (!children) throw notFound(parent?.record ?? record, where.parent);
     docs = children;
   } else {
-    const entries = await subscriptionIndex(env).list(record.type, where.resourceGroup);
+    // Pages of LIST_PAGE_SIZE with a nextLink, as Resource Manager pages a long list: a list
+    // costs its page, not the subscription's size.
+    const after = decodeSkipToken(query.get("$skiptoken"));
+    const { entries, next } = await subscriptionIndex(env).page(record.type, where.resourceGroup, after, LIST_PAGE_SIZE);
+    if (next && requestUrl) {
+      const url = new URL(requestUrl);
+      url.searchParams.set("$skiptoken", btoa(next).replace(/=+$/, ""));
+      nextLink = `${publicBase(env.ARM_URL, requestUrl)}${url.pathname}${url.search}`;
+    }
     const read = await Promise.all(
       entries.map((e) => {
         const resolved = resolveResourceId(e.id);
@@ -141,7 +152,20 @@ export async function listResources(
   }
   // $top, where a provider supports it (Key Vault's list does), caps the page.
   const top = Number(query.get("$top"));
-  return armJson({ value: Number.isInteger(top) && top > 0 ? docs.slice(0, top) : docs });
+  return armJson({ value: Number.isInteger(top) && top > 0 ? docs.slice(0, top) : docs, ...(nextLink ? { nextLink } : {}) });
+}
+
+/** Entries per page of a resource list (Resource Manager's lists page at about this size). */
+export const LIST_PAGE_SIZE = 1000;
+
+/** A list's $skiptoken: the index key the previous page ended at (opaque to clients). */
+function decodeSkipToken(token: string | null): string {
+  if (!token) return "";
+  try {
+    return atob(token);
+  } catch {
+    throw ArmErrors.invalidParameter(`The value '${token}' of the query parameter '$skiptoken' is invalid.`, "InvalidSkipToken");
+  }
 }
 
 function withGroupName(id: string, group: string): string {

@@ -41,14 +41,28 @@ export class SubscriptionIndex extends DurableObject<ArmEnv> {
   }
 
   list(type: string, resourceGroup?: string): IndexEntry[] {
+    return this.page(type, resourceGroup, "", -1).entries;
+  }
+
+  /**
+   * One page of a type's resources in key order: at most `limit` entries after the key `after`
+   * ("" from the start; limit -1 for all), and the key to continue after when more remain.
+   */
+  page(type: string, resourceGroup: string | undefined, after: string, limit: number): { entries: IndexEntry[]; next: string | null } {
+    const take = limit < 0 ? -1 : limit + 1;
     const rows = resourceGroup === undefined
-      ? this.sql.exec<Row>("SELECT id, type, group_key FROM resources WHERE type_key = ? ORDER BY key", type.toLowerCase())
+      ? this.sql.exec<Row>("SELECT key, id, type, group_key FROM resources WHERE type_key = ? AND key > ? ORDER BY key LIMIT ?", type.toLowerCase(), after, take)
       : this.sql.exec<Row>(
-          "SELECT id, type, group_key FROM resources WHERE type_key = ? AND group_key = ? ORDER BY key",
+          "SELECT key, id, type, group_key FROM resources WHERE type_key = ? AND group_key = ? AND key > ? ORDER BY key LIMIT ?",
           type.toLowerCase(),
           resourceGroup.toLowerCase(),
+          after,
+          take,
         );
-    return rows.toArray().map(toEntry);
+    const all = rows.toArray();
+    const more = limit >= 0 && all.length > limit;
+    const kept = more ? all.slice(0, limit) : all;
+    return { entries: kept.map(toEntry), next: more ? kept[kept.length - 1]!.key! : null };
   }
 
   /** Every resource of the subscription except resource groups. */
@@ -76,7 +90,7 @@ export class SubscriptionIndex extends DurableObject<ArmEnv> {
   }
 }
 
-type Row = { id: string; type: string; group_key: string };
+type Row = { key?: string; id: string; type: string; group_key: string };
 
 function toEntry(row: Row): IndexEntry {
   return { id: row.id, type: row.type, resourceGroup: row.group_key };
