@@ -1,7 +1,7 @@
 // In-runtime tests of the authority worker: its own code and Durable Objects, inside workerd,
 // with the Workers Vitest plugin. The worker's config is the deployment config (its own
 // wrangler.toml merged over the top-level one), as `npm run deploy` writes it.
-import { cloudflareTest } from "@cloudflare/vitest-plugin";
+import { cloudflareTest } from "@cloudflare/vitest-pool-workers";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { defineConfig } from "vitest/config";
