@@ -364,7 +364,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
   const firstStart = !existsSync(join(tlsDir, "ca.pem"));
   // The certificates (RSA key generation: the CA's on a first start, the server's every time) are
   // made while the workers are bundled and the runtime starts; only the fronts need them.
-  const tlsReady: Promise<{ tls: TlsMaterial } | { error: Error }> = ensureTls(tlsDir, options.host, [
+  const tlsReady: Promise<{ tls: TlsMaterial } | { error: Error }> = serverTls(tlsDir, options.host, [
     ...(vaultDnsSuffix ? [`*.${vaultDnsSuffix}`] : []),
     ...(storageDnsSuffix ? [`*.blob.${storageDnsSuffix}`] : []),
   ]).then(
@@ -523,6 +523,29 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
 
   return { endpoints, timings, stop };
   }
+}
+
+/**
+ * The server certificate of a start: ensureTls issues one (an RSA key generated each time), and a
+ * process that starts several stacks on the same CA, host and names (the tests, the bench) reuses
+ * it. Keyed by the CA's own files, so a CA removed or replaced in between gets a new one.
+ */
+const issued = new Map<string, Promise<TlsMaterial>>();
+function serverTls(dir: string, host: string, extraNames: string[]): Promise<TlsMaterial> {
+  let ca: string;
+  try {
+    ca = hash(readFileSync(join(dir, "ca.pem"), "utf8") + readFileSync(join(dir, "ca-key.pem"), "utf8"));
+  } catch {
+    return ensureTls(dir, host, extraNames); // no CA yet: ensureTls makes one
+  }
+  const key = JSON.stringify([dir, host, extraNames, ca]);
+  let material = issued.get(key);
+  if (!material) {
+    material = ensureTls(dir, host, extraNames);
+    issued.set(key, material);
+    material.catch(() => issued.delete(key));
+  }
+  return material;
 }
 
 /**
