@@ -530,9 +530,11 @@ const startAndFootprint: Measurement = {
           MIE_VAULT_PORT: String(ports.vault),
           MIE_STORAGE_PORT: String(ports.storage),
         };
+        const file = join(dataDir, "endpoints.json");
+        // The previous start's file stays until the next start replaces it: wait for the new one.
+        rmSync(file, { force: true });
         const started = performance.now();
         const child = spawn(process.execPath, [join(ROOT, "scripts", "run.mjs"), "start"], { env, stdio: "ignore" });
-        const file = join(dataDir, "endpoints.json");
         while (!existsSync(file)) {
           if (child.exitCode !== null) throw new Error(`npm start exited with ${child.exitCode} before endpoints.json`);
           if (performance.now() - started > 120_000) throw new Error("npm start: no endpoints.json after 120 s");
@@ -550,8 +552,9 @@ const startAndFootprint: Measurement = {
     }
     const modules = join(ROOT, "node_modules");
     const megabytes = Number(execFileSync("du", ["-sk", modules]).toString().split(/\s/)[0]) / 1024;
-    const workerds = execFileSync("find", [modules, "-name", "workerd", "-type", "f", "-path", "*/bin/*"]).toString().trim().split("\n").filter(Boolean);
-    console.log(`  install footprint: node_modules ${megabytes.toFixed(0)} MB, ${workerds.length} workerd binaries`);
+    // Distinct runtime binaries (by inode, over 1 MB: node_modules/workerd/bin/workerd is a small launcher).
+    const workerds = new Set(execFileSync("find", [modules, "-name", "workerd", "-type", "f", "-size", "+1M", "-path", "*/bin/*", "-printf", "%i\\n"]).toString().trim().split("\n").filter(Boolean));
+    console.log(`  install footprint: node_modules ${megabytes.toFixed(0)} MB, ${workerds.size} workerd binaries`);
     void ctx;
     return rows;
   },
