@@ -52,6 +52,7 @@ describe("killed mid-burst", () => {
       MIE_GRAPH_PORT: String(ports.graph),
       MIE_IMDS_PORT: String(ports.imds),
       MIE_VAULT_PORT: String(ports.vault),
+      MIE_STORAGE_PORT: String(ports.storage),
     };
     let e = await startServer();
     const credential = () => new ClientSecretCredential(e.tenantId, e.admin.clientId, e.admin.clientSecret, { authorityHost: e.login, disableInstanceDiscovery: true });
