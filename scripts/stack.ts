@@ -7,6 +7,7 @@
 // tests and the bench.
 import type { BuildOptions } from "esbuild";
 import type { Miniflare as MiniflareInstance, WorkerOptions } from "miniflare";
+import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { request as httpsRequest } from "node:https";
@@ -347,7 +348,8 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
   mkdirSync(options.dataDir, { recursive: true });
   const endpointsFile = join(options.dataDir, "endpoints.json");
   // The lock first: a second start must leave a running emulator and its endpoints.json alone.
-  const releaseLock = acquireDataDirLock(options.dataDir);
+  const lock = acquireDataDirLock(options.dataDir);
+  const releaseLock = lock.release;
   try {
     await requireFreePorts(options);
   } catch (err) {
@@ -394,10 +396,12 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
   };
 
   let mf: MiniflareInstance | null = null;
+  let tether: { stop(): void } | null = null;
   const fronts: Front[] = [];
   const stop = async () => {
     await Promise.all(fronts.map((f) => f.close()));
     await mf?.dispose();
+    tether?.stop();
     releaseLock();
   };
   try {
@@ -446,6 +450,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
   // Loaded with require: Node's ESM loader would first scan Miniflare's CommonJS bundle for its
   // export names (about a quarter of a second).
   const { Miniflare } = createRequire(import.meta.url)("miniflare") as typeof import("miniflare");
+  const runtimesBefore = childRuntimes();
   mf = new Miniflare({
     workers: workerOptions,
     host: "127.0.0.1",
@@ -465,6 +470,12 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
   });
   await mf.ready;
   const runtime = mf;
+  // The runtime is a child process that outlives this one if it is killed (SIGKILL, a crash):
+  // tie it to this process, and note it in the lock so the next start on this folder ends it
+  // before its own runtime opens the same Durable Object files.
+  const runtimePids = childRuntimes().filter((pid) => !runtimesBefore.includes(pid));
+  lock.noteRuntimes(runtimePids);
+  tether = tetherRuntimes(runtimePids);
 
   const tlsResult = await tlsReady;
   if ("error" in tlsResult) {
@@ -579,25 +590,35 @@ class PhaseClock {
  * Holds `${dataDir}/emulator.lock` (the pid of the emulator using the folder) until released.
  * A lock whose process is gone is taken over; a live one refuses the start.
  */
-function acquireDataDirLock(dataDir: string): () => void {
+function acquireDataDirLock(dataDir: string): { release(): void; noteRuntimes(pids: number[]): void } {
   const lockFile = join(dataDir, "emulator.lock");
-  const mine = JSON.stringify({ pid: process.pid, started: new Date().toISOString() });
+  const started = new Date().toISOString();
+  let mine = JSON.stringify({ pid: process.pid, started });
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
       writeFileSync(lockFile, mine, { flag: "wx" });
       let released = false;
-      return () => {
-        if (released) return;
-        released = true;
-        try {
-          if (readFileSync(lockFile, "utf8") === mine) rmSync(lockFile, { force: true });
-        } catch {
-          /* already gone */
-        }
+      return {
+        release() {
+          if (released) return;
+          released = true;
+          try {
+            if (readFileSync(lockFile, "utf8") === mine) rmSync(lockFile, { force: true });
+          } catch {
+            /* already gone */
+          }
+        },
+        noteRuntimes(pids: number[]) {
+          const next = JSON.stringify({ pid: process.pid, started, runtimePids: pids });
+          const tmp = `${lockFile}.${process.pid}.tmp`;
+          writeFileSync(tmp, next);
+          renameSync(tmp, lockFile);
+          mine = next;
+        },
       };
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
-      let holder: { pid?: number; started?: string } = {};
+      let holder: { pid?: number; started?: string; runtimePids?: number[] } = {};
       try {
         holder = JSON.parse(readFileSync(lockFile, "utf8"));
       } catch {
@@ -608,10 +629,66 @@ function acquireDataDirLock(dataDir: string): () => void {
           `The data folder ${dataDir} is in use by a running emulator (pid ${holder.pid}, started ${holder.started ?? "earlier"}). Stop it first, or start another one with MIE_DATA_DIR set to another folder (and other MIE_*_PORT values).`,
         );
       }
+      // A stale lock: its emulator is gone, but its runtime may not be (killed with SIGKILL, the
+      // runtime survives its parent): end it before another runtime opens the same files.
+      endRuntimes(holder.runtimePids ?? []);
       rmSync(lockFile, { force: true });
     }
   }
   throw new StartupError(`Could not take the lock ${lockFile}; remove it if no emulator is running.`);
+}
+
+/** The workerd processes that are children of this process (Linux /proc; elsewhere none are found). */
+function childRuntimes(): number[] {
+  if (!existsSync("/proc")) return [];
+  const pids: number[] = [];
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const status = readFileSync(`/proc/${entry}/status`, "utf8");
+      if (/^Name:\s+workerd$/m.test(status) && new RegExp(`^PPid:\\s+${process.pid}$`, "m").test(status)) pids.push(Number(entry));
+    } catch {
+      /* gone meanwhile */
+    }
+  }
+  return pids;
+}
+
+/** Ends the runtimes a stale lock names, if they are still workerd processes (a pid may have been reused). */
+function endRuntimes(pids: number[]): void {
+  for (const pid of pids) {
+    try {
+      if (!readFileSync(`/proc/${pid}/cmdline`, "utf8").includes("workerd")) continue;
+      process.kill(pid, "SIGKILL");
+    } catch {
+      continue;
+    }
+    // Until it is gone: its files must be closed before the new runtime opens them.
+    const deadline = Date.now() + 5_000;
+    while (existsSync(`/proc/${pid}`) && Date.now() < deadline) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
+  }
+}
+
+/**
+ * A watchdog for the runtime: a small detached shell that ends the runtime as soon as this
+ * process is gone without stopping it (SIGKILL, a crash). Stopped with the stack, so it never
+ * outlives the runtime it watches (a later process could reuse the pid).
+ */
+function tetherRuntimes(pids: number[]): { stop(): void } {
+  if (pids.length === 0 || process.platform === "win32") return { stop() {} };
+  const script = `while kill -0 ${process.pid} 2>/dev/null; do sleep 0.5; done; kill -9 ${pids.join(" ")} 2>/dev/null`;
+  const watchdog = spawn("sh", ["-c", script], { detached: true, stdio: "ignore" });
+  watchdog.on("error", () => undefined);
+  watchdog.unref();
+  return {
+    stop() {
+      try {
+        if (watchdog.pid) process.kill(watchdog.pid, "SIGKILL");
+      } catch {
+        /* already gone */
+      }
+    },
+  };
 }
 
 function processAlive(pid: number): boolean {
