@@ -11,10 +11,11 @@ import { IDENTITY_API_VERSIONS, INSTANCE_API_VERSIONS, asText, instanceDocument,
 import { stubOf } from "../../../shared/durable";
 import type { VmMetadataHost } from "./vm-host";
 import { HEALTH_PATH, healthResponse } from "../../../shared/health";
-import { applyClockOffset, emulatorNow, syncClock } from "../../../shared/emulator-clock";
+import { applyClockOffset, emulatorNow, emulatorNowSeconds, syncClock } from "../../../shared/emulator-clock";
 import type { ActiveFault, FaultDefinition } from "../../../shared/faults";
 import { noteCaller, requestLog } from "../../../shared/request-log";
-import { faultFor, faultResponse, imdsState, noteActiveFaults } from "./faults";
+import { faultFor, faultResponse, imdsState, noteActiveFaults, throttlingOn } from "./faults";
+import { answerGeneration, answerKey, forgetAllAnswers, forgetAnswers, recentAnswer, rememberAnswer } from "./token-answers";
 import { appServiceToken, siteHost } from "./app-service-endpoint";
 
 export { VmMetadataHost } from "./vm-host";
@@ -124,13 +125,21 @@ async function tokenResponse(c: Context<{ Bindings: ImdsEnv }>, endpointKey: str
   const objectId = query.get("object_id") || query.get("principal_id") || undefined;
   const resourceId = query.get("msi_res_id") || query.get("mi_res_id") || undefined;
   if ([clientId, objectId, resourceId].filter(Boolean).length > 1) throw ImdsErrors.conflictingSelectors();
-  const result = await host(c.env, endpointKey).getToken({
-    resource,
-    selector: { clientId, objectId, resourceId },
-    bypassCache: query.get("bypass_cache") === "true",
-  });
+  const selector = { clientId, objectId, resourceId };
+  const bypassCache = query.get("bypass_cache") === "true";
+  // With Azure's per-VM limits on, every request must reach the host that counts them.
+  const copies = !throttlingOn(c.env);
+  const key = answerKey(resource, selector);
+  const recent = copies && !bypassCache ? recentAnswer(endpointKey, key, emulatorNowSeconds()) : null;
+  if (recent) {
+    noteCaller(c.req.raw, { objectId: recent.principalId, appId: recent.body.client_id });
+    return imdsJson(c, recent.body, 200);
+  }
+  const generation = answerGeneration(endpointKey);
+  const result = await host(c.env, endpointKey).getToken({ resource, selector, bypassCache });
   // IMDS's edge: a refusal in IMDS's error shape.
   if (!result.ok) return imdsJson(c, { error: result.refusal.code, error_description: result.refusal.message ?? "" }, result.refusal.status ?? 500);
+  if (copies) rememberAnswer(endpointKey, key, result.value.body, result.value.principalId, generation);
   noteCaller(c.req.raw, { objectId: result.value.principalId, appId: result.value.body.client_id });
   return imdsJson(c, result.value.body, 200);
 }
@@ -176,12 +185,17 @@ export class MetadataService extends WorkerEntrypoint<ImdsEnv> implements ImdsRp
     if (!ENDPOINT_KEY.test(endpointKey)) throw new Error("invalid endpoint key");
     // Registered first: a reset reaches every host that may hold a credential.
     await imdsState(this.env).register(VM_HOST_KIND, endpointKey);
+    forgetAnswers(endpointKey);
     await host(this.env, endpointKey).configureVm(configuration);
+    // Again after: a request that read the host before the change must not leave its copy behind.
+    forgetAnswers(endpointKey);
   }
 
   async clearVm(endpointKey: string): Promise<void> {
     if (!ENDPOINT_KEY.test(endpointKey)) throw new Error("invalid endpoint key");
+    forgetAnswers(endpointKey);
     await host(this.env, endpointKey).clearVm();
+    forgetAnswers(endpointKey);
     await imdsState(this.env).unregister(VM_HOST_KIND, endpointKey);
   }
 
@@ -200,6 +214,7 @@ export class MetadataService extends WorkerEntrypoint<ImdsEnv> implements ImdsRp
   // Operating the emulator (Resource Manager's control API, workers/arm/src/control/).
 
   async setClockOffset(offsetSeconds: number): Promise<void> {
+    forgetAllAnswers();
     applyClockOffset(await imdsState(this.env).setClockOffset(offsetSeconds));
   }
 
