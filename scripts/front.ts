@@ -83,6 +83,9 @@ const HOP_BY_HOP = new Set(["connection", "keep-alive", "proxy-connection", "tra
  */
 const SERVER_OPTIONS = { requireHostHeader: false } as const;
 
+/** Declared bodies up to this size are read whole before forwarding, so they can be sent again (see `replayable`). */
+const REPLAYABLE_BODY_BYTES = 64 * 1024;
+
 /** A request body still arriving after its response was sent is drained for at most this long, then the connection closed. */
 const DRAIN_MS = 5_000;
 
@@ -319,6 +322,11 @@ export function serveFront(options: FrontOptions): Promise<Front> {
 
     let settled = false;
     let upstream: ClientRequest | null = null;
+    // A small declared body (Resource Manager's and the authority's requests) is read whole
+    // first, so that a request whose kept-alive socket workerd closed just as it was reused can
+    // be sent again, body and all; larger and chunked bodies (blob uploads) stream as they come.
+    const replayable = hasBody && !chunked && Number(req.headers["content-length"]) <= REPLAYABLE_BODY_BYTES;
+    let buffered: Buffer | null = null;
     const forward = (attempt: number) => {
       let request: ClientRequest;
       try {
@@ -356,8 +364,8 @@ export function serveFront(options: FrontOptions): Promise<Front> {
       });
       request.on("error", (err: NodeJS.ErrnoException) => {
         if (settled) return;
-        // A kept-alive socket workerd closed just as it was reused: a request without a body is sent again.
-        if (attempt === 0 && !hasBody && request.reusedSocket && (err.code === "ECONNRESET" || err.code === "EPIPE")) {
+        // A kept-alive socket workerd closed just as it was reused: the request is sent again (its body too, when read whole).
+        if (attempt === 0 && (!hasBody || buffered) && request.reusedSocket && (err.code === "ECONNRESET" || err.code === "EPIPE")) {
           forward(1);
           return;
         }
@@ -367,6 +375,10 @@ export function serveFront(options: FrontOptions): Promise<Front> {
       });
       if (!hasBody) {
         request.end();
+        return;
+      }
+      if (buffered) {
+        request.end(buffered);
         return;
       }
       // Counted as it streams: past the limit, the worker is cut off and the client answered here.
@@ -404,7 +416,17 @@ export function serveFront(options: FrontOptions): Promise<Front> {
       upstream?.destroy();
       res.destroy();
     });
-    forward(0);
+    if (!replayable) {
+      forward(0);
+      return;
+    }
+    const chunks: Buffer[] = [];
+    req.on("data", (chunk: Buffer) => chunks.push(chunk));
+    req.once("end", () => {
+      if (settled) return;
+      buffered = Buffer.concat(chunks);
+      forward(0);
+    });
   };
 
   const server = options.tls
