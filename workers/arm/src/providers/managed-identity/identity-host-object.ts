@@ -270,12 +270,13 @@ export abstract class IdentityHostObject<
     await this.prepare(current, doc, recovery, desired);
 
     let system = current?.system ?? null;
+    let created: SystemIdentity | null = null;
     if (identity.system && !system) {
       // Azure gives a re-enabled identity a new principal; ids are chosen here so a retried
       // create in the authority converges on the same principal. The certificate's key comes from
       // the tenant's pool; if this create fails, the key is dropped with it (never reused).
       const principalId = crypto.randomUUID();
-      const created: SystemIdentity = {
+      created = {
         principalId,
         clientId: crypto.randomUUID(),
         credential: await newPrincipalCredential(this.env, tenantId, principalId, this.certificateSubject(doc), CREDENTIAL_DAYS),
@@ -283,26 +284,6 @@ export abstract class IdentityHostObject<
       recovery.orphanPrincipals.push({ tenantId, principalId: created.principalId });
       if (!current) recovery.orphanEndpointKeys.push(endpointKey);
       await this.note(recovery);
-      try {
-        await failpoint(this.env, "aad.createPrincipal");
-        await this.env.AAD.createManagedIdentityPrincipal({
-          tenantId,
-          objectId: created.principalId,
-          appId: created.clientId,
-          displayName: doc.name,
-          alternativeNames: ["isExplicit=False", doc.id],
-          credential: {
-            certificate: created.credential.certificate,
-            x5t: created.credential.x5t,
-            x5tS256: created.credential.x5tS256,
-            notBefore: created.credential.notBefore,
-            notAfter: created.credential.notAfter,
-          },
-        });
-      } catch (err) {
-        await this.recover().catch(() => undefined);
-        throw ArmErrors.dependencyFailed("creating the service principal of the system-assigned identity", errorMessage(err));
-      }
       system = created;
     }
     // A system-assigned identity taken away: its principal is deleted only after the endpoint stops
@@ -324,16 +305,60 @@ export abstract class IdentityHostObject<
       request,
       desired,
     );
-    try {
+
+    const createPrincipal = async (identityCreated: SystemIdentity) => {
+      await failpoint(this.env, "aad.createPrincipal");
+      await this.env.AAD.createManagedIdentityPrincipal({
+        tenantId,
+        objectId: identityCreated.principalId,
+        appId: identityCreated.clientId,
+        displayName: doc.name,
+        alternativeNames: ["isExplicit=False", doc.id],
+        credential: {
+          certificate: identityCreated.credential.certificate,
+          x5t: identityCreated.credential.x5t,
+          x5tS256: identityCreated.credential.x5tS256,
+          notBefore: identityCreated.credential.notBefore,
+          notAfter: identityCreated.credential.notAfter,
+        },
+      });
+    };
+    const configure = async () => {
       await failpoint(this.env, this.traits.configureStep);
       await this.configureEndpoint(next);
-    } catch (err) {
+    };
+    const principalFailed = async (err: unknown) => {
+      await this.recover().catch(() => undefined);
+      return ArmErrors.dependencyFailed("creating the service principal of the system-assigned identity", errorMessage(err));
+    };
+    const configureFailed = async (err: unknown) => {
       // Undo what this operation added (a new principal, a new endpoint, new links); the committed
       // state stays as it was, and the endpoint is re-sent that state: nothing was taken away yet.
       recovery.imdsStale = current !== null;
       await this.note(recovery);
       await this.recover().catch(() => undefined);
-      throw ArmErrors.dependencyFailed(this.traits.configuring, errorMessage(err));
+      return ArmErrors.dependencyFailed(this.traits.configuring, errorMessage(err));
+    };
+    if (created && !current) {
+      // A new host: nothing names its principal or its endpoint until the commit below, and both
+      // are noted for undoing, so the two are set up at once; a failure of either undoes both.
+      const [principal, endpoint] = await Promise.allSettled([createPrincipal(created), configure()]);
+      if (principal.status === "rejected") throw await principalFailed(principal.reason);
+      if (endpoint.status === "rejected") throw await configureFailed(endpoint.reason);
+    } else {
+      // An existing host: its principal exists before its endpoint is told to use it.
+      if (created) {
+        try {
+          await createPrincipal(created);
+        } catch (err) {
+          throw await principalFailed(err);
+        }
+      }
+      try {
+        await configure();
+      } catch (err) {
+        throw await configureFailed(err);
+      }
     }
     if (removedSystem) {
       recovery.orphanPrincipals.push({ tenantId, principalId: removedSystem.principalId });
