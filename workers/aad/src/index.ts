@@ -180,11 +180,6 @@ export class ManagedIdentityDirectory extends WorkerEntrypoint<AadEnv> implement
     const tenant = this.tenant(input.tenantId);
     const objectId = input.objectId.toLowerCase();
     const appId = input.appId.toLowerCase();
-    // Claim the appId first: a principal is only reachable through the index, so a failure
-    // between the two steps leaves nothing usable behind, and a retry with the same ids converges.
-    if (!(await tenant.registerApp(appId, objectId))) {
-      throw new Error(`appId ${appId} already belongs to another principal`);
-    }
     const record: ServicePrincipalRecord = {
       id: objectId,
       appId,
@@ -199,7 +194,14 @@ export class ManagedIdentityDirectory extends WorkerEntrypoint<AadEnv> implement
         { keyId: crypto.randomUUID(), type: "AsymmetricX509Cert", usage: "Verify", ...input.credential },
       ],
     };
-    const { record: stored } = await this.principal(objectId).create(record);
+    // The appId's claim and the principal's object at once: a principal is only reachable through
+    // the index, so a failure of either leaves nothing usable behind, and a retry with the same
+    // ids converges. A claim refused (the appId is another principal's) takes back the object.
+    const [claimed, { record: stored, created }] = await Promise.all([tenant.registerApp(appId, objectId), this.principal(objectId).create(record)]);
+    if (!claimed) {
+      if (created) await this.principal(objectId).delete();
+      throw new Error(`appId ${appId} already belongs to another principal`);
+    }
     // Listed once it exists; a retried create lists it again harmlessly.
     await tenant.listServicePrincipal(await listingOf(stored));
     return viewOf(stored);
