@@ -1,8 +1,11 @@
 import { defineConfig } from "vitest/config";
 
 // Two projects. "e2e" (and unit): each end-to-end file starts one local emulator (all workers,
-// real sockets) in beforeAll and drives it over HTTP with the unmodified Azure SDKs; two files at
-// a time fit the 2-core target. The files share their two processes (isolate: false): the Azure
+// real sockets) in beforeAll and drives it over HTTP with the unmodified Azure SDKs; three files
+// at a time on the 2-core target: with two, the cores idled while files waited on purpose (SDK
+// retry policies, real token expiry), and the suite took 68 s instead of 53-56 s (only lower
+// bounds on elapsed time are asserted, so contention cannot fail a test). The files share their
+// processes (isolate: false): the Azure
 // SDKs, Miniflare and the rest are loaded once per process instead of once per file (about 7 s
 // of a run); no file changes process-wide state (environment, globals, mocks), and code that must
 // start from a clean process (a VM's or a site's SDK client) runs in its own child process
@@ -24,6 +27,6 @@ export default defineConfig({
       },
       "test/workers/vitest.config.ts",
     ],
-    maxWorkers: 2,
+    maxWorkers: 3,
   },
 });
