@@ -22,6 +22,10 @@ describe("IMDS answer copies", () => {
     expect(Number(copy!.body.expires_in)).toBeGreaterThan(3590);
     expect(recentAnswer(VM, answerKey("https://vault.azure.net", { clientId: "x" }), now())).toBeNull();
     expect(recentAnswer("b".repeat(40), key, now())).toBeNull();
+    // The resource as sent is the token's aud: another spelling is another request; selector ids are not case-sensitive.
+    expect(recentAnswer(VM, answerKey("https://Vault.azure.net", {}), now())).toBeNull();
+    rememberAnswer(VM, answerKey("https://vault.azure.net", { clientId: "ABC" }), body(now() + 3600), "p1", answerGeneration(VM));
+    expect(recentAnswer(VM, answerKey("https://vault.azure.net", { clientId: "abc" }), now())).not.toBeNull();
   });
 
   it("expire after a second, and never outlive the host's refresh point", () => {

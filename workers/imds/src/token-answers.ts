@@ -26,9 +26,12 @@ export function answerGeneration(endpointKey: string): string {
   return `${allGeneration}.${generations.get(endpointKey) ?? 0}`;
 }
 
-/** The key of a request: its resource and its selector (the same request gets the same token). */
+/**
+ * The key of a request: its resource, as sent (the token's aud and the answer's resource echo
+ * it), and its selector, whose ids compare case-insensitively (the same request gets the same token).
+ */
 export function answerKey(resource: string, selector: { clientId?: string; objectId?: string; resourceId?: string }): string {
-  return [resource, selector.clientId ?? "", selector.objectId ?? "", selector.resourceId ?? ""].join("\u0000").toLowerCase();
+  return [resource, ...[selector.clientId ?? "", selector.objectId ?? "", selector.resourceId ?? ""].map((id) => id.toLowerCase())].join("\u0000");
 }
 
 /** A copy younger than MAX_AGE_MS whose token is not yet due for refresh, with expires_in as of now. */
