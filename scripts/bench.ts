@@ -19,7 +19,7 @@ import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
-import { ROOT, optionsFromEnv, pickFreePorts, startStack, type Endpoints, type RunningStack, type StackOptions } from "./stack.ts";
+import { ROOT, optionsFromEnv, pickFreePorts, portKnobs, startStack, type Endpoints, type RunningStack, type StackOptions } from "./stack.ts";
 
 // ---------------------------------------------------------------------------------------------
 // autocannon has no bundled types (and @types/autocannon is not a dependency): the part used here.
@@ -78,17 +78,18 @@ interface HttpResult {
   json: unknown;
 }
 
+/** `agent`: a kept-alive agent for sequential measurements; by default one connection per call. */
 function send(
   method: string,
   url: string,
-  options: { ca: string; headers?: Record<string, string>; body?: string },
+  options: { ca: string; headers?: Record<string, string>; body?: string; agent?: HttpsAgent },
 ): Promise<HttpResult> {
   const target = new URL(url);
   const headers: Record<string, string> = { ...(options.headers ?? {}) };
   if (options.body !== undefined) headers["content-length"] = String(Buffer.byteLength(options.body));
   const requestFn = target.protocol === "https:" ? httpsRequest : httpRequest;
   return new Promise((resolvePromise, reject) => {
-    const req = requestFn(target, { method, headers, ca: options.ca, agent: false, timeout: 30_000 }, (res) => {
+    const req = requestFn(target, { method, headers, ca: options.ca, agent: options.agent ?? false, timeout: 30_000 }, (res) => {
       const chunks: Buffer[] = [];
       res.on("data", (c: Buffer) => chunks.push(c));
       res.on("error", reject);
@@ -108,6 +109,13 @@ function send(
     if (options.body !== undefined) req.write(options.body);
     req.end();
   });
+}
+
+/** p50, p99 and mean of sequential timings (ms). */
+function timingsOf(times: number[]): { p50: number; p99: number; mean: number } {
+  const sorted = [...times].sort((a, b) => a - b);
+  const pick = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
+  return { p50: pick(0.5), p99: pick(0.99), mean: times.reduce((a, b) => a + b, 0) / times.length };
 }
 
 function expectOk(what: string, result: HttpResult): Record<string, unknown> {
@@ -347,22 +355,11 @@ const vmCreateThroughDeployment: Measurement = {
       for (let i = 0; i < 20; i++) {
         const body = JSON.stringify({ properties: { mode: "incremental", parameters: {}, template: template(i) } });
         const started = performance.now();
-        const result = await new Promise<HttpResult>((resolvePromise, reject) => {
-          const req = httpsRequest(
-            `${ctx.endpoints.arm}${rg}/providers/Microsoft.Resources/deployments/vm_deploy_${i}?api-version=2024-11-01`,
-            { method: "PUT", agent, headers: { authorization: `Bearer ${ctx.armToken}`, "content-type": "application/json", "content-length": String(Buffer.byteLength(body)) } },
-            (res) => {
-              const chunks: Buffer[] = [];
-              res.on("data", (c: Buffer) => chunks.push(c));
-              res.on("end", () => {
-                const text = Buffer.concat(chunks).toString("utf8");
-                resolvePromise({ status: res.statusCode ?? 0, text, json: text ? JSON.parse(text) : undefined });
-              });
-              res.on("error", reject);
-            },
-          );
-          req.on("error", reject);
-          req.end(body);
+        const result = await send("PUT", `${ctx.endpoints.arm}${rg}/providers/Microsoft.Resources/deployments/vm_deploy_${i}?api-version=2024-11-01`, {
+          ca: ctx.ca,
+          agent,
+          headers: { authorization: `Bearer ${ctx.armToken}`, "content-type": "application/json" },
+          body,
         });
         times.push(performance.now() - started);
         const doc = expectOk(`deployment ${i}`, result) as { properties?: { provisioningState?: string } };
@@ -371,12 +368,10 @@ const vmCreateThroughDeployment: Measurement = {
     } finally {
       agent.destroy();
     }
-    const sorted = [...times].sort((a, b) => a - b);
-    const pick = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
-    const mean = times.reduce((a, b) => a + b, 0) / times.length;
-    console.log(`  20 deployments: p50 ${pick(0.5).toFixed(1)} ms, p99 ${pick(0.99).toFixed(1)} ms`);
+    const { p50, p99, mean } = timingsOf(times);
+    console.log(`  20 deployments: p50 ${p50.toFixed(1)} ms, p99 ${p99.toFixed(1)} ms`);
     keyPoolDrawn();
-    return [{ path: "vm create via deployment (sequential)", requestsPerSecond: 1000 / mean, p50: pick(0.5), p99: pick(0.99), non2xx: 0, errors: 0, statusCodes: {} }];
+    return [{ path: "vm create via deployment (sequential)", requestsPerSecond: 1000 / mean, p50, p99, non2xx: 0, errors: 0, statusCodes: {} }];
   },
 };
 
@@ -402,22 +397,11 @@ const vmCreateSystemAssigned: Measurement = {
       for (let i = 0; i < runs; i++) {
         const body = JSON.stringify({ location: "westus", identity: { type: "SystemAssigned" }, properties: { hardwareProfile: { vmSize: "Standard_B1s" } } });
         const started = performance.now();
-        const result = await new Promise<HttpResult>((resolvePromise, reject) => {
-          const req = httpsRequest(
-            `${ctx.endpoints.arm}${rg}/providers/Microsoft.Compute/virtualMachines/sa-vm-${i}?api-version=2024-11-01`,
-            { method: "PUT", agent, headers: { authorization: `Bearer ${ctx.armToken}`, "content-type": "application/json", "content-length": String(Buffer.byteLength(body)) } },
-            (res) => {
-              const chunks: Buffer[] = [];
-              res.on("data", (c: Buffer) => chunks.push(c));
-              res.on("end", () => {
-                const text = Buffer.concat(chunks).toString("utf8");
-                resolvePromise({ status: res.statusCode ?? 0, text, json: text ? JSON.parse(text) : undefined });
-              });
-              res.on("error", reject);
-            },
-          );
-          req.on("error", reject);
-          req.end(body);
+        const result = await send("PUT", `${ctx.endpoints.arm}${rg}/providers/Microsoft.Compute/virtualMachines/sa-vm-${i}?api-version=2024-11-01`, {
+          ca: ctx.ca,
+          agent,
+          headers: { authorization: `Bearer ${ctx.armToken}`, "content-type": "application/json" },
+          body,
         });
         times.push(performance.now() - started);
         const doc = expectOk(`VM create ${i}`, result) as { identity?: { principalId?: string } };
@@ -426,12 +410,10 @@ const vmCreateSystemAssigned: Measurement = {
     } finally {
       agent.destroy();
     }
-    const sorted = [...times].sort((a, b) => a - b);
-    const pick = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
-    const mean = times.reduce((a, b) => a + b, 0) / times.length;
-    console.log(`  ${runs} creates: p50 ${pick(0.5).toFixed(1)} ms, p99 ${pick(0.99).toFixed(1)} ms`);
+    const { p50, p99, mean } = timingsOf(times);
+    console.log(`  ${runs} creates: p50 ${p50.toFixed(1)} ms, p99 ${p99.toFixed(1)} ms`);
     keyPoolDrawn();
-    return [{ path: "vm create, system-assigned (sequential)", requestsPerSecond: 1000 / mean, p50: pick(0.5), p99: pick(0.99), non2xx: 0, errors: 0, statusCodes: {} }];
+    return [{ path: "vm create, system-assigned (sequential)", requestsPerSecond: 1000 / mean, p50, p99, non2xx: 0, errors: 0, statusCodes: {} }];
   },
 };
 
@@ -510,12 +492,11 @@ const blobThroughput: Measurement = {
             times.push(performance.now() - started);
             if (r.status !== (method === "PUT" ? 201 : 200) || (method === "GET" && r.bytes !== size)) failures++;
           }
-          const sorted = [...times].sort((a, b) => a - b);
-          const pick = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
+          const { p50, p99 } = timingsOf(times);
           const seconds = times.reduce((a, b) => a + b, 0) / 1000;
           const what = `blob ${method === "PUT" ? "upload" : "download"} ${label}`;
-          console.log(`  ${what}: ${((size * runs) / (1024 * 1024) / seconds).toFixed(1)} MB/s, p50 ${pick(0.5).toFixed(1)} ms`);
-          rows.push({ path: `${what} (sequential)`, requestsPerSecond: runs / seconds, p50: pick(0.5), p99: pick(0.99), non2xx: failures, errors: 0, statusCodes: {} });
+          console.log(`  ${what}: ${((size * runs) / (1024 * 1024) / seconds).toFixed(1)} MB/s, p50 ${p50.toFixed(1)} ms`);
+          rows.push({ path: `${what} (sequential)`, requestsPerSecond: runs / seconds, p50, p99, non2xx: failures, errors: 0, statusCodes: {} });
         }
       }
     } finally {
@@ -542,12 +523,7 @@ const startAndFootprint: Measurement = {
           ...process.env,
           MIE_DATA_DIR: dataDir,
           MIE_LOG: "off",
-          MIE_ARM_PORT: String(ports.arm),
-          MIE_LOGIN_PORT: String(ports.login),
-          MIE_GRAPH_PORT: String(ports.graph),
-          MIE_IMDS_PORT: String(ports.imds),
-          MIE_VAULT_PORT: String(ports.vault),
-          MIE_STORAGE_PORT: String(ports.storage),
+          ...portKnobs(ports),
         };
         const file = join(dataDir, "endpoints.json");
         // The previous start's file stays until the next start replaces it: wait for the new one.
@@ -600,17 +576,7 @@ const scale: Measurement = {
     await ctx.arm("PUT", `${scaleRg}?api-version=2024-11-01`, { location: "westus" });
     const agent = new HttpsAgent({ keepAlive: true, maxSockets: 8, ca: ctx.ca });
     const call = (method: string, url: string, headers: Record<string, string>, body?: string) =>
-      new Promise<{ status: number; text: string }>((resolvePromise, reject) => {
-        const target = new URL(url);
-        const req = (target.protocol === "https:" ? httpsRequest : httpRequest)(target, { method, headers: { ...headers, ...(body ? { "content-length": String(Buffer.byteLength(body)) } : {}) }, ...(target.protocol === "https:" ? { agent } : {}) }, (res) => {
-          let text = "";
-          res.on("data", (c: Buffer) => (text += c.toString()));
-          res.on("end", () => resolvePromise({ status: res.statusCode ?? 0, text }));
-          res.on("error", reject);
-        });
-        req.on("error", reject);
-        req.end(body);
-      });
+      send(method, url, { ca: ctx.ca, headers, body, ...(url.startsWith("https:") ? { agent } : {}) });
     const vmToken = JSON.parse(
       (await call("GET", `${ctx.imdsEndpoint}/metadata/identity/oauth2/token?api-version=2018-02-01&resource=${encodeURIComponent("https://management.azure.com/")}`, { Metadata: "true" })).text,
     ).access_token as string;
@@ -636,7 +602,7 @@ const scale: Measurement = {
           times.push(performance.now() - started);
           if (r.status !== 200) throw new Error(`${label}: ${r.status}`);
         }
-        result.push([...times].sort((a, b) => a - b)[50]!);
+        result.push(timingsOf(times).p50);
       }
       return result;
     };

@@ -228,6 +228,18 @@ const PORT_KNOBS: Record<keyof StackOptions["ports"], string> = {
   storage: "MIE_STORAGE_PORT",
 };
 
+type PortName = keyof StackOptions["ports"];
+
+/** Every public port, each from `value` (PORT_KNOBS names them all: one place to add a service's port). */
+function portsFrom(value: (key: PortName) => number): StackOptions["ports"] {
+  return Object.fromEntries((Object.keys(PORT_KNOBS) as PortName[]).map((key) => [key, value(key)])) as StackOptions["ports"];
+}
+
+/** The MIE_*_PORT variables that make `npm start` (a child process) serve on `ports`. */
+export function portKnobs(ports: StackOptions["ports"]): Record<string, string> {
+  return Object.fromEntries((Object.keys(PORT_KNOBS) as PortName[]).map((key) => [PORT_KNOBS[key], String(ports[key])]));
+}
+
 export interface StackOptions {
   dataDir: string;
   /** Where the local CA lives (default: <dataDir>/tls). Tests share one CA across servers. */
@@ -287,14 +299,7 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv = process.env): StackOptio
     dataDir: resolve(ROOT, env.MIE_DATA_DIR ?? DEFAULTS.dataDir),
     tlsDir: env.MIE_TLS_DIR ? resolve(ROOT, env.MIE_TLS_DIR) : undefined,
     host: env.MIE_HOST ?? DEFAULTS.host,
-    ports: {
-      arm: port("MIE_ARM_PORT", DEFAULTS.ports.arm),
-      login: port("MIE_LOGIN_PORT", DEFAULTS.ports.login),
-      graph: port("MIE_GRAPH_PORT", DEFAULTS.ports.graph),
-      imds: port("MIE_IMDS_PORT", DEFAULTS.ports.imds),
-      vault: port("MIE_VAULT_PORT", DEFAULTS.ports.vault),
-      storage: port("MIE_STORAGE_PORT", DEFAULTS.ports.storage),
-    },
+    ports: portsFrom((key) => port(PORT_KNOBS[key], DEFAULTS.ports[key])),
     tenantId: env.MIE_TENANT_ID,
     subscriptionId: env.MIE_SUBSCRIPTION_ID,
     adminClientId: env.MIE_ADMIN_CLIENT_ID,
@@ -315,7 +320,8 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv = process.env): StackOptio
  */
 export async function pickFreePorts(host: string): Promise<StackOptions["ports"]> {
   const ports: number[] = [];
-  while (ports.length < 6) {
+  const keys = Object.keys(PORT_KNOBS) as PortName[];
+  while (ports.length < keys.length) {
     const candidate = 20_000 + Math.floor(Math.random() * 12_000);
     if (ports.includes(candidate)) continue;
     const free = await new Promise<boolean>((resolvePromise) => {
@@ -325,8 +331,7 @@ export async function pickFreePorts(host: string): Promise<StackOptions["ports"]
     });
     if (free) ports.push(candidate);
   }
-  const [arm, login, graph, imds, vault, storage] = ports as [number, number, number, number, number, number];
-  return { arm, login, graph, imds, vault, storage };
+  return portsFrom((key) => ports[keys.indexOf(key)]!);
 }
 
 /**

@@ -6,7 +6,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { ROOT, pickFreePorts, type Endpoints } from "../../scripts/stack.ts";
+import { ROOT, pickFreePorts, portKnobs, type Endpoints } from "../../scripts/stack.ts";
 import { ClientSecretCredential } from "@azure/identity";
 import { decodeJwt, imds } from "../support/emulator.ts";
 
@@ -47,12 +47,7 @@ describe("killed mid-burst", () => {
       ...process.env,
       MIE_DATA_DIR: dataDir,
       MIE_TLS_DIR: process.env.MIE_TEST_TLS_DIR,
-      MIE_ARM_PORT: String(ports.arm),
-      MIE_LOGIN_PORT: String(ports.login),
-      MIE_GRAPH_PORT: String(ports.graph),
-      MIE_IMDS_PORT: String(ports.imds),
-      MIE_VAULT_PORT: String(ports.vault),
-      MIE_STORAGE_PORT: String(ports.storage),
+      ...portKnobs(ports),
     };
     let e = await startServer();
     const credential = () => new ClientSecretCredential(e.tenantId, e.admin.clientId, e.admin.clientSecret, { authorityHost: e.login, disableInstanceDiscovery: true });
