@@ -23,13 +23,7 @@ let accountId: string;
 let blobUrl: string;
 let admin: BlobServiceClient;
 
-async function grant(scope: string, role: string, principalId: string): Promise<void> {
-  const sub = emulator.subscriptionPath;
-  const r = await emulator.arm("PUT", `${scope}/providers/Microsoft.Authorization/roleAssignments/${randomUUID()}?api-version=2022-04-01`, {
-    properties: { roleDefinitionId: `${sub}/providers/Microsoft.Authorization/roleDefinitions/${role}`, principalId, principalType: "ServicePrincipal" },
-  });
-  if (r.status !== 201) throw new Error(`grant: ${r.status} ${JSON.stringify(r.body)}`);
-}
+const grant = (scope: string, role: string, principalId: string) => emulator.grant(scope, role, principalId);
 
 /** A second principal with no roles at all: an application registered through Graph with a secret. */
 async function newApplicationCredential(): Promise<{ credential: ClientSecretCredential; objectId: string }> {

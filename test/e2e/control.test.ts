@@ -2,7 +2,6 @@
 // injected IMDS faults met by the unmodified ManagedIdentityCredential (@azure/identity) as the
 // reference says it meets them; the one emulator clock expiring tokens, IMDS's cache and Key
 // Vault's deleted secrets; reset; and IMDS's per-VM throttling (MIE_IMDS_THROTTLING).
-import { randomUUID } from "node:crypto";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { ARM_API, TestEmulator, decodeJwt, imds } from "../support/emulator.ts";
 import { tokenFromVm } from "../support/vm-process.ts";
@@ -39,18 +38,7 @@ async function makeVm(name: string): Promise<Vm> {
   return { id: doc.id, principalId: doc.identity.principalId, endpoint: await emulator.imdsEndpoint(RG, name) };
 }
 
-async function grant(scope: string, role: string, principalId: string): Promise<string> {
-  const name = randomUUID();
-  const r = await emulator.arm("PUT", `${scope}/providers/Microsoft.Authorization/roleAssignments/${name}?api-version=${AUTHZ_API}`, {
-    properties: {
-      roleDefinitionId: `${emulator.subscriptionPath}/providers/Microsoft.Authorization/roleDefinitions/${role}`,
-      principalId,
-      principalType: "ServicePrincipal",
-    },
-  });
-  expect(r.status, JSON.stringify(r.body)).toBe(201);
-  return name;
-}
+const grant = (scope: string, role: string, principalId: string) => emulator.grant(scope, role, principalId);
 
 function putFault(name: string, body: Record<string, unknown>, token?: string | null) {
   return emulator.arm("PUT", `/emulator/faults/${name}`, body, token);

@@ -11,7 +11,6 @@ import { TestEmulator, decodeJwt, imds } from "../support/emulator.ts";
 import { tokenFromVm, type VmClient } from "../support/vm-process.ts";
 
 const KV_ARM_API = "2024-11-01";
-const AUTHZ_API = "2022-04-01";
 const ROLES = {
   owner: "8e3af657-a8ff-443c-a75c-2fe8c4bcb635",
   reader: "acdd72a7-3385-48ef-bd42-f606fba81ae7",
@@ -59,18 +58,7 @@ async function createVault(name: string, rg = RG, overrides: Record<string, unkn
   return r.body;
 }
 
-async function grant(scope: string, role: string, principalId: string): Promise<string> {
-  const name = randomUUID();
-  const r = await emulator.arm("PUT", `${scope}/providers/Microsoft.Authorization/roleAssignments/${name}?api-version=${AUTHZ_API}`, {
-    properties: {
-      roleDefinitionId: `${emulator.subscriptionPath}/providers/Microsoft.Authorization/roleDefinitions/${role}`,
-      principalId,
-      principalType: "ServicePrincipal",
-    },
-  });
-  expect(r.status, JSON.stringify(r.body)).toBe(201);
-  return name;
-}
+const grant = (scope: string, role: string, principalId: string) => emulator.grant(scope, role, principalId);
 
 /** A credential that hands out one fixed token: to call the vault as a given principal. */
 function fixedToken(token: string): TokenCredential {

@@ -36,18 +36,7 @@ const AZ_CREATE = {
   properties: { encryption: { services: { blob: {} }, keySource: "Microsoft.Storage" } },
 };
 
-async function grant(scope: string, role: string, principalId: string): Promise<string> {
-  const name = randomUUID();
-  const r = await emulator.arm("PUT", `${scope}/providers/Microsoft.Authorization/roleAssignments/${name}?api-version=${AUTHZ_API}`, {
-    properties: {
-      roleDefinitionId: `${emulator.subscriptionPath}/providers/Microsoft.Authorization/roleDefinitions/${role}`,
-      principalId,
-      principalType: "ServicePrincipal",
-    },
-  });
-  expect(r.status, JSON.stringify(r.body)).toBe(201);
-  return name;
-}
+const grant = (scope: string, role: string, principalId: string) => emulator.grant(scope, role, principalId);
 
 async function revoke(scope: string, name: string): Promise<void> {
   const r = await emulator.arm("DELETE", `${scope}/providers/Microsoft.Authorization/roleAssignments/${name}?api-version=${AUTHZ_API}`);

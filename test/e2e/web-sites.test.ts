@@ -4,7 +4,6 @@
 // VM under the same PATCH merge rules and linked access — app settings, site config, publish
 // profiles, the stack catalogs, listIdentityEndpoint's authorization, global site names, and the
 // resource group cascade. (Tokens through the identity endpoint: app-service-identity.test.ts.)
-import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TestEmulator, decodeJwt, imds } from "../support/emulator.ts";
 
@@ -27,10 +26,7 @@ async function principal(id: string) {
 }
 
 async function grant(scope: string, role: string) {
-  const r = await emulator.arm("PUT", `${scope}/providers/Microsoft.Authorization/roleAssignments/${randomUUID()}?api-version=2022-04-01`, {
-    properties: { roleDefinitionId: `${sub}/providers/Microsoft.Authorization/roleDefinitions/${role}`, principalId: caller.oid, principalType: "ServicePrincipal" },
-  });
-  expect(r.status, JSON.stringify(r.body)).toBe(201);
+  await emulator.grant(scope, role, caller.oid);
 }
 
 beforeAll(async () => {

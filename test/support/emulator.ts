@@ -166,6 +166,20 @@ export class TestEmulator {
     return r.body;
   }
 
+  /** A role assignment (built-in role by its GUID) to a service principal at `scope`, as the admin; its name. */
+  async grant(scope: string, roleId: string, principalId: string): Promise<string> {
+    const name = crypto.randomUUID();
+    const r = await this.arm("PUT", `${scope}/providers/Microsoft.Authorization/roleAssignments/${name}?api-version=2022-04-01`, {
+      properties: {
+        roleDefinitionId: `${this.subscriptionPath}/providers/Microsoft.Authorization/roleDefinitions/${roleId}`,
+        principalId,
+        principalType: "ServicePrincipal",
+      },
+    });
+    if (r.status !== 201) throw new Error(`role assignment at ${scope}: ${r.status} ${JSON.stringify(r.body)}`);
+    return name;
+  }
+
   async imdsEndpoint(rg: string, vm: string): Promise<string> {
     const r = await this.arm("POST", this.vmPath(rg, vm, "/listImdsEndpoint"));
     if (r.status !== 200) throw new Error(`listImdsEndpoint: ${r.status} ${JSON.stringify(r.body)}`);
