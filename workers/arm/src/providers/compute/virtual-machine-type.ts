@@ -9,6 +9,7 @@ import { settle } from "../../operation";
 import type { ArmDocument, LinkedScope, ResourceTypeRecord } from "../../resource-types";
 import { requireResourceGroup } from "../resources/resource-group-store";
 import { userAssignedLinks } from "../managed-identity/desired-identity";
+import { hostWriteRequest } from "../managed-identity/identity-host-object";
 import { COMPUTE_API_VERSIONS } from "./api-versions";
 import { virtualMachineObject } from "./virtual-machine-store";
 import { validateVmName, VM_TYPE, type VmDocument } from "./virtual-machines";
@@ -45,15 +46,7 @@ export const virtualMachines: ResourceTypeRecord = {
   },
 
   async write(env, input) {
-    return settle<ArmDocument>(await virtualMachineObject(env, input.id).write({
-      mode: input.mode,
-      id: input.id,
-      name: input.name,
-      subscriptionId: input.subscriptionId,
-      resourceGroup: input.resourceGroup,
-      tenantId: env.TENANT_ID,
-      body: input.body,
-    }));
+    return settle<ArmDocument>(await virtualMachineObject(env, input.id).write(hostWriteRequest(input, env.TENANT_ID)));
   },
 
   async delete(env, address) {

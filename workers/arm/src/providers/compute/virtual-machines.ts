@@ -6,6 +6,7 @@ import { ArmErrors } from "../../../../../shared/errors/arm";
 import type { InstanceCompute } from "../../../../../shared/rpc";
 import type { IdentityKinds } from "../../identity-property";
 import { desiredIdentity } from "../managed-identity/desired-identity";
+import type { HostWriteRequest } from "../managed-identity/identity-host-object";
 import { isObject, mergePatch, normalizeLocation, validateTags } from "../../request-body";
 import { referenceId } from "../network/network-store";
 
@@ -23,15 +24,8 @@ export interface VmDocument {
   properties: Record<string, unknown> & { vmId: string; provisioningState: string; timeCreated: string };
 }
 
-export interface VmWriteRequest {
-  mode: "put" | "patch";
-  id: string;
-  name: string;
-  subscriptionId: string;
-  resourceGroup: string;
-  tenantId: string;
-  body: Record<string, unknown>;
-}
+/** A VM write asks nothing beyond what every identity host's write carries. */
+export type VmWriteRequest = HostWriteRequest;
 
 const VM_NAME = /^[^\\/"'\[\]:|<>+=;,?*@&\s_][^\\/"'\[\]:|<>+=;,?*@&\s]{0,63}$/;
 

@@ -28,6 +28,7 @@ import { failpoint, type FailpointStep } from "../../failpoints";
 import { identityTypeName, type IdentityKinds } from "../../identity-property";
 import { asResult, errorMessage, SerialQueue, type OperationResult } from "../../operation";
 import { RECOVERY_RETRY_MS, scheduleRecovery } from "../../recovery-alarm";
+import type { WriteInput } from "../../resource-types";
 import type { SubscriptionIndex } from "../resources/subscription-index";
 import { newPrincipalCredential } from "./credential-key-pool";
 import type { IdentityMaterial, UserAssignedIdentityObject } from "./user-assigned-identity-object";
@@ -85,6 +86,12 @@ export interface HostWriteRequest {
   resourceGroup: string;
   tenantId: string;
   body: Record<string, unknown>;
+}
+
+/** The write a host object gets from Resource Manager's generic write (resource-operations.ts): the request, and the tenant its principals belong to. */
+export function hostWriteRequest(input: WriteInput, tenantId: string): HostWriteRequest {
+  const { mode, id, name, subscriptionId, resourceGroup, body } = input;
+  return { mode, id, name, subscriptionId, resourceGroup, tenantId, body };
 }
 
 /** What a write asks for: the document (identity still without principal ids) and the identities wanted. */

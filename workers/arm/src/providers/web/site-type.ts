@@ -14,6 +14,7 @@ import { requireResourceGroup } from "../resources/resource-group-store";
 import { resourceIdOf } from "../../resource-operations";
 import type { ArmDocument, LinkedScope, ResourceAddress, ResourceTypeRecord, WriteInput } from "../../resource-types";
 import { userAssignedLinks } from "../managed-identity/desired-identity";
+import { hostWriteRequest } from "../managed-identity/identity-host-object";
 import { WEB_API_VERSIONS } from "./api-versions";
 import { publishData } from "./publish-profile";
 import { regionDisplayName } from "./regions";
@@ -124,17 +125,7 @@ export const sites: ResourceTypeRecord = {
     }
     const { plan, createPlan } = await resolvePlan(env, input, existing ? String(existing.properties.serverFarmId) : null);
     // Microsoft.Web answers a site's create with 200 (its spec lists 200 and 202, never 201).
-    const result = settle<ArmDocument>(await object.write({
-      mode: input.mode,
-      id: input.id,
-      name: input.name,
-      subscriptionId: input.subscriptionId,
-      resourceGroup: input.resourceGroup,
-      tenantId: env.TENANT_ID,
-      body: input.body,
-      plan,
-      ...(createPlan ? { createPlan } : {}),
-    }));
+    const result = settle<ArmDocument>(await object.write({ ...hostWriteRequest(input, env.TENANT_ID), plan, ...(createPlan ? { createPlan } : {}) }));
     return { status: 200, body: result.body };
   },
 
