@@ -156,17 +156,26 @@ async function putBlob(req: StorageRequest, container: string, blob: string): Pr
   const conditions = conditionHeaders(req.raw.headers);
   await precheckWrite(req, container, blob, conditions);
 
-  const key = newObjectKey(req.accountName, "blob");
+  const { key, md5 } = await storeRequestBody(req, "blob", length, transactionalMd5);
+  // Put Blob stores the MD5 the client named, else the one computed over the body.
+  write.properties.contentMd5 ??= md5;
+  const record = unwrap(await req.object.commitBlob(container, blob, key, length, write, conditions));
+  return writeResponse(record, { "content-md5": md5 });
+}
+
+/**
+ * Streams the request body to a fresh object (a blob version or a staged block) and checks the
+ * transactional MD5 the client sent against the one computed; a mismatch abandons the object.
+ */
+async function storeRequestBody(req: StorageRequest, kind: "blob" | "block", length: number, transactionalMd5: string | null) {
+  const key = newObjectKey(req.accountName, kind);
   const stored = await storeBody(req.env, req.object, key, req.raw.body, length);
   const md5 = objectMd5(stored);
   if (transactionalMd5 && md5 && transactionalMd5 !== md5) {
     await req.object.abandonUpload(key);
     throw StorageErrors.md5Mismatch(transactionalMd5, md5);
   }
-  // Put Blob stores the MD5 the client named, else the one computed over the body.
-  write.properties.contentMd5 ??= md5;
-  const record = unwrap(await req.object.commitBlob(container, blob, key, length, write, conditions));
-  return writeResponse(record, { "content-md5": md5 });
+  return { key, md5 };
 }
 
 async function putBlock(req: StorageRequest, container: string, blob: string): Promise<Response> {
@@ -180,13 +189,7 @@ async function putBlock(req: StorageRequest, container: string, blob: string): P
   if (!found.container) throw StorageErrors.containerNotFound();
   await authorize(req, writePermission(req, container, true));
 
-  const key = newObjectKey(req.accountName, "block");
-  const stored = await storeBody(req.env, req.object, key, req.raw.body, length);
-  const md5 = objectMd5(stored);
-  if (transactionalMd5 && md5 && transactionalMd5 !== md5) {
-    await req.object.abandonUpload(key);
-    throw StorageErrors.md5Mismatch(transactionalMd5, md5);
-  }
+  const { key, md5 } = await storeRequestBody(req, "block", length, transactionalMd5);
   unwrap(await req.object.stageBlock(container, blob, blockId, key, length));
   return respond(201, { "content-md5": md5, "x-ms-request-server-encrypted": "true" });
 }
