@@ -22,7 +22,7 @@ import type { Duplex } from "node:stream";
 import { ARM_MAX_BODY_BYTES, GRAPH_MAX_BODY_BYTES, KEYVAULT_MAX_BODY_BYTES, STORAGE_MAX_BODY_BYTES, TOKEN_MAX_BODY_BYTES } from "../shared/request-limits.ts";
 
 /** The worker folders the front serves, each with its own error shape. */
-export type FrontService = "arm" | "aad" | "graph" | "imds" | "keyvault" | "storage";
+export type FrontService = "arm" | "aad" | "graph" | "imds" | "keyvault" | "storage" | "console";
 
 /** What went wrong before a request could reach its worker. */
 type Refusal = "malformed" | "headersTooLarge" | "timeout" | "methodNotAllowed" | "tooLarge" | "expectation" | "upstream";
@@ -50,6 +50,8 @@ export const BODY_LIMITS: Record<FrontService, number> = {
   keyvault: KEYVAULT_MAX_BODY_BYTES,
   storage: STORAGE_MAX_BODY_BYTES,
   imds: 0,
+  // The console's API forwards Resource Manager's bodies.
+  console: ARM_MAX_BODY_BYTES,
 };
 
 /** Each service's 413, worded as its worker words it (shared/errors/*.ts). */
@@ -57,6 +59,7 @@ function tooLargeMessage(service: FrontService): string {
   const limit = BODY_LIMITS[service];
   switch (service) {
     case "arm":
+    case "console":
       return `The request content size exceeds the maximum size of ${limit / (1024 * 1024)} MB (${limit} bytes).`;
     case "graph":
       return `The request size exceeds the maximum limit of ${limit / (1024 * 1024)} MB (${limit} bytes).`;
@@ -94,7 +97,8 @@ export function frontError(service: FrontService, refusal: Refusal, message: str
   const status = STATUS[refusal];
   const json = { "content-type": "application/json; charset=utf-8" };
   switch (service) {
-    case "arm": {
+    case "arm":
+    case "console": {
       const code = {
         malformed: "BadRequest",
         headersTooLarge: "RequestHeaderFieldsTooLarge",

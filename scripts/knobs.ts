@@ -27,6 +27,7 @@ export const KNOBS: Knob[] = [
   { name: "MIE_IMDS_PORT", default: "8446", help: "IMDS, one base per VM (http)", check: port },
   { name: "MIE_VAULT_PORT", default: "8447", help: "Key Vault data plane (https)", check: port },
   { name: "MIE_STORAGE_PORT", default: "8448", help: "Blob Storage data plane (https)", check: port },
+  { name: "MIE_CONSOLE_PORT", default: "8449", help: "the console, a web page for people (http)", check: port },
   { name: "MIE_TENANT_ID", default: "c0ffee00-0000-4000-a000-000000000001", help: "the tenant, seeded on first start", check: guid },
   { name: "MIE_SUBSCRIPTION_ID", default: "c0ffee00-0000-4000-a000-000000000002", help: "the subscription, seeded on first start", check: guid },
   { name: "MIE_ADMIN_CLIENT_ID", default: "c0ffee00-0000-4000-a000-00000000ad01", help: "the admin service principal (Owner on the subscription)", check: guid },

@@ -8,7 +8,7 @@
 import type { BuildOptions } from "esbuild";
 import type { Miniflare as MiniflareInstance, WorkerOptions } from "miniflare";
 import { spawn } from "node:child_process";
-import { createHash } from "node:crypto";
+import { createHash, createHmac } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { request as httpsRequest } from "node:https";
 import { request as httpRequest } from "node:http";
@@ -34,13 +34,16 @@ const SERVED: Record<string, { port: keyof StackOptions["ports"]; tls: boolean }
   imds: { port: "imds", tls: false },
   keyvault: { port: "vault", tls: true },
   storage: { port: "storage", tls: true },
+  // The console is a page for people: plain http on loopback (a secure context for browsers), so
+  // opening it shows no certificate warning.
+  console: { port: "console", tls: false },
 };
 
 /** Defaults of the contract's knobs (README, "Configuration"). */
 export const DEFAULTS = {
   dataDir: ".data",
   host: "127.0.0.1",
-  ports: { arm: 8443, login: 8444, graph: 8445, imds: 8446, vault: 8447, storage: 8448 },
+  ports: { arm: 8443, login: 8444, graph: 8445, imds: 8446, vault: 8447, storage: 8448, console: 8449 },
   adminClientSecret: "mie-well-known-admin-secret-Zm9yLWxvY2FsLXVzZS1vbmx5",
 };
 
@@ -137,6 +140,8 @@ export async function bundleWorker(worker: WorkerConfig): Promise<string> {
     conditions: ["workerd", "worker", "browser"],
     target: "es2022",
     external: ["cloudflare:*", "node:*"],
+    // The console's page, styles and client script are bundled as text (its wrangler.toml [[rules]]).
+    loader: { ".html": "text", ".css": "text", ".client.js": "text" },
     logLevel: "warning",
     sourcemap: "linked",
   } satisfies BuildOptions;
@@ -167,6 +172,14 @@ export async function bundleWorker(worker: WorkerConfig): Promise<string> {
   }
   writeAtomically(manifestFile, JSON.stringify({ key: key(version), esbuild: version, inputs } satisfies BundleManifest, null, 1));
   return outfile;
+}
+
+/**
+ * The key in the console URL of endpoints.json: the console worker's own (workers/console/src/
+ * session.ts computes the same HMAC of the admin's secret), so the link signs in.
+ */
+export function consoleKey(adminClientSecret: string, adminClientId: string): string {
+  return createHmac("sha256", adminClientSecret).update(`console sign-in key for ${adminClientId.toLowerCase()}`).digest("base64url");
 }
 
 /** Bump when bundleWorker's output changes in a way the options do not show. */
@@ -226,6 +239,7 @@ const PORT_KNOBS: Record<keyof StackOptions["ports"], string> = {
   imds: "MIE_IMDS_PORT",
   vault: "MIE_VAULT_PORT",
   storage: "MIE_STORAGE_PORT",
+  console: "MIE_CONSOLE_PORT",
 };
 
 type PortName = keyof StackOptions["ports"];
@@ -245,7 +259,7 @@ export interface StackOptions {
   /** Where the local CA lives (default: <dataDir>/tls). Tests share one CA across servers. */
   tlsDir?: string;
   host: string;
-  ports: { arm: number; login: number; graph: number; imds: number; vault: number; storage: number };
+  ports: { arm: number; login: number; graph: number; imds: number; vault: number; storage: number; console: number };
   tenantId?: string;
   subscriptionId?: string;
   adminClientId?: string;
@@ -276,6 +290,8 @@ export interface Endpoints {
   imds: string;
   keyVault?: string;
   storage?: string;
+  /** The console's page, with the key that signs in (contract: "the URL may carry a secret"). */
+  console?: string;
   caCertificate: string;
   admin: { clientId: string; objectId: string; clientSecret: string };
 }
@@ -386,6 +402,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     IMDS_URL: `http://${h}:${options.ports.imds}`,
     VAULT_URL: `https://${h}:${options.ports.vault}`,
     STORAGE_URL: `https://${h}:${options.ports.storage}`,
+    CONSOLE_URL: `http://${h}:${options.ports.console}`,
   };
   const overrides: Record<string, string | undefined> = {
     TENANT_ID: options.tenantId,
@@ -519,6 +536,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     imds: publicUrls.IMDS_URL,
     ...(workers.some((w) => w.folder === "keyvault") ? { keyVault: publicUrls.VAULT_URL } : {}),
     ...(workers.some((w) => w.folder === "storage") ? { storage: publicUrls.STORAGE_URL } : {}),
+    ...(workers.some((w) => w.folder === "console") ? { console: `${publicUrls.CONSOLE_URL}/?key=${consoleKey(options.adminClientSecret, adminClientId)}` } : {}),
     caCertificate: tls.caCertificatePath,
     admin: { clientId: adminClientId, objectId: await adminObjectId(tenantId, adminClientId), clientSecret: options.adminClientSecret },
   };

@@ -1,5 +1,6 @@
+import type { FlowEnv } from "../../../shared/flow";
 
-export interface AadEnv {
+export interface AadEnv extends FlowEnv {
   TENANTS: DurableObjectNamespace;
   PRINCIPALS: DurableObjectNamespace;
   /** Operating state (shared/emulator-state.ts): the emulator clock's offset. */

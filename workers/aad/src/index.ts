@@ -100,6 +100,7 @@ async function tokenRoute(c: Context<{ Bindings: AadEnv }>, version: 1 | 2) {
     form,
     authorization: c.req.header("authorization"),
     request: c.req.raw,
+    keeper: c.executionCtx,
   });
   c.header("Cache-Control", "no-store, no-cache");
   c.header("Pragma", "no-cache");

@@ -2,7 +2,8 @@
 // who is asking (client id → principal), how they prove it (secret or signed assertion), and for
 // which resource. Checks run in the order Azure AD reports them.
 import { base64Decode, sha256Hex, timingSafeEqual } from "../../../shared/encoding";
-import { AadErrors } from "../../../shared/errors/aad";
+import { AadError, AadErrors } from "../../../shared/errors/aad";
+import { jwtParts, reportFlow, type WaitUntil } from "../../../shared/flow";
 import { isGuid } from "../../../shared/guid";
 import { emulatorNow } from "../../../shared/emulator-clock";
 import { logEnabled, logLine, noteCaller } from "../../../shared/request-log";
@@ -30,6 +31,8 @@ export interface TokenEndpointContext {
   authorization: string | undefined;
   /** The HTTP request, for its log line's caller (shared/request-log.ts). */
   request?: Request;
+  /** The request's execution context: the console's flow is told after the answer. */
+  keeper?: WaitUntil;
 }
 
 export function knownTenant(env: AadEnv, tenant: string): string {
@@ -42,6 +45,48 @@ export function knownTenant(env: AadEnv, tenant: string): string {
 }
 
 export async function handleTokenRequest(ctx: TokenEndpointContext): Promise<Record<string, unknown>> {
+  try {
+    return await issueToken(ctx);
+  } catch (err) {
+    if (err instanceof AadError) {
+      const clientId = ctx.form.get("client_id") ?? undefined;
+      reportFlow(ctx.env, ctx.keeper, {
+        step: 6,
+        kind: "token-refused",
+        service: "aad",
+        summary: `the authority refuses ${clientId ?? "a client"}: ${err.error}, ${err.message.split("\r\n")[0]}`,
+        ...(clientId ? { clientId } : {}),
+        detail: { status: err.status, error: err.error, aadsts: err.aadsts, description: err.message, grantType: ctx.form.get("grant_type"), requested: ctx.form.get("resource") ?? ctx.form.get("scope") },
+      });
+    }
+    throw err;
+  }
+}
+
+/** What the authority checked for each way of proving who the client is (the console's flow). */
+const CHECKS: Record<"imds" | "certificate" | "federation" | "secret", string[]> = {
+  imds: [
+    "the client id names a managed identity's service principal in the tenant",
+    "client_assertion_type is urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+    "the assertion's signature verifies with the certificate Resource Manager registered (its x5t)",
+    "iss and sub are the client id; aud names this token endpoint; nbf/exp hold and the assertion is not older than allowed",
+    "the resource is one the authority knows",
+  ],
+  certificate: [
+    "the client id names an application's service principal",
+    "the assertion's signature verifies with a certificate uploaded to the application",
+    "iss and sub are the client id; aud names this token endpoint; nbf/exp hold",
+    "the resource is one the authority knows",
+  ],
+  federation: [
+    "the assertion's issuer and subject match a federated identity credential of the application",
+    "its signature verifies with the issuer's published keys; its audience is the credential's",
+    "the resource is one the authority knows",
+  ],
+  secret: ["the client id names an application's service principal", "the client secret matches one of the application's password credentials", "the resource is one the authority knows"],
+};
+
+async function issueToken(ctx: TokenEndpointContext): Promise<Record<string, unknown>> {
   const { env, form } = ctx;
   const tenantId = knownTenant(env, ctx.tenant);
 
@@ -111,6 +156,24 @@ export async function handleTokenRequest(ctx: TokenEndpointContext): Promise<Rec
     extraClaims,
   });
   const expiresIn = issued.expiresOn - issued.issuedAt;
+  reportFlow(env, ctx.keeper, {
+    step: 6,
+    kind: "token-issued",
+    service: "aad",
+    summary: `the authority issues ${principal.displayName} (${principal.servicePrincipalType === "ManagedIdentity" ? "managed identity" : "application"}) a token for ${audience}, proven by ${via === "imds" ? "its certificate (client assertion from the identity endpoint)" : via === "secret" ? "a client secret" : via === "federation" ? "a federated assertion" : "a certificate"}`,
+    principalId: principal.id,
+    clientId: principal.appId,
+    detail: {
+      via,
+      servicePrincipalType: principal.servicePrincipalType,
+      displayName: principal.displayName,
+      audience,
+      checks: CHECKS[via],
+      ...(assertion ? { assertion: jwtParts(assertion) } : {}),
+      token: issued.accessToken,
+      ...jwtParts(issued.accessToken),
+    },
+  });
   if (logEnabled(env)) {
     const debug = logEnabled(env, "debug") ? ` exp=${new Date(issued.expiresOn * 1000).toISOString()} v${ctx.version}` : "";
     logLine(env, "aad", `token issued principal=${principal.id} ${JSON.stringify(principal.displayName)} app=${principal.appId} audience=${audience} via=${via}${debug}`);

@@ -4,11 +4,14 @@
 import { SigningKeySet, verifyAccessToken, type TokenRejection } from "../../../shared/access-tokens";
 import { ArmErrors, type ArmError } from "../../../shared/errors/arm";
 import type { ArmEnv } from "./env";
+import type { WaitUntil } from "../../../shared/flow";
 
 export interface Caller {
   objectId: string;
   appId: string;
   tenantId: string;
+  /** The request's execution context: reports to the console's flow are sent after the answer. */
+  keeper?: WaitUntil;
 }
 
 const ALLOWED_AUDIENCES = [
@@ -21,7 +24,7 @@ const ALLOWED_AUDIENCES = [
 /** Per isolate; the binding it fetches through is the same for every request. */
 let signingKeys: SigningKeySet | null = null;
 
-export async function authenticate(env: ArmEnv, authorization: string | undefined): Promise<Caller> {
+export async function authenticate(env: ArmEnv, authorization: string | undefined, keeper?: WaitUntil): Promise<Caller> {
   if (!authorization) throw ArmErrors.authenticationMissing();
   const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
   if (!match) throw ArmErrors.authenticationMalformed();
@@ -29,7 +32,7 @@ export async function authenticate(env: ArmEnv, authorization: string | undefine
   const result = await verifyAccessToken(match[1]!, { keys: signingKeys, tenantId: env.TENANT_ID, audiences: ALLOWED_AUDIENCES });
   if (!result.ok) throw rejectionError(result.rejection, env.TENANT_ID);
   const { objectId, appId, tenantId } = result.caller;
-  return { objectId, appId, tenantId };
+  return { objectId, appId, tenantId, ...(keeper ? { keeper } : {}) };
 }
 
 function rejectionError(rejection: TokenRejection, tenantId: string): ArmError {

@@ -1,10 +1,11 @@
+import type { FlowEnv } from "../../../shared/flow";
 import type { GraphControlBinding } from "../../../shared/bindings/graph-control";
 import type { ManagedIdentityDirectoryBinding } from "../../../shared/bindings/managed-identity-directory";
 import type { MetadataServiceBinding } from "../../../shared/bindings/metadata-service";
 import type { StorageAdminBinding } from "../../../shared/bindings/storage-admin";
 import type { VaultAdminBinding } from "../../../shared/bindings/vault-admin";
 
-export interface ArmEnv {
+export interface ArmEnv extends FlowEnv {
   RESOURCES: DurableObjectNamespace;
   VIRTUAL_MACHINES: DurableObjectNamespace;
   USER_ASSIGNED_IDENTITIES: DurableObjectNamespace;

@@ -89,7 +89,7 @@ app.get("/metadata/vm-image-aliases", (c) => c.json(vmImageAliasDocument()));
 app.route("/emulator", controlRoutes);
 
 app.all("*", async (c) => {
-  const caller = await authenticate(c.env, c.req.header("authorization"));
+  const caller = await authenticate(c.env, c.req.header("authorization"), c.executionCtx);
   noteCaller(c.req.raw, { objectId: caller.objectId, appId: caller.appId, ...(caller.appId.toLowerCase() === c.env.ADMIN_CLIENT_ID.toLowerCase() ? { name: "mie-admin" } : {}) });
   const url = new URL(c.req.url);
   const path = parseArmPath(collapseSlashes(url.pathname));
@@ -102,10 +102,10 @@ export default { fetch: app.fetch } satisfies ExportedHandler<ArmEnv>;
 /** RBAC decisions for resource servers (the Key Vault and Blob data planes): service binding entrypoint "AuthorizationService". */
 export class AuthorizationService extends WorkerEntrypoint<ArmEnv> implements AuthorizationRpc {
   async checkDataAction(principalId: string, dataAction: string, scope: string): Promise<{ allowed: boolean }> {
-    return { allowed: await permittedDataAction(this.env, principalId, dataAction, scope) };
+    return { allowed: await permittedDataAction(this.env, principalId, dataAction, scope, this.ctx) };
   }
 
   async checkAction(principalId: string, action: string, scope: string): Promise<{ allowed: boolean }> {
-    return { allowed: await permittedAction(this.env, principalId, action, scope) };
+    return { allowed: await permittedAction(this.env, principalId, action, scope, this.ctx) };
   }
 }

@@ -1,6 +1,7 @@
+import type { FlowEnv } from "../../../shared/flow";
 import type { TokenEndpointBinding } from "../../../shared/bindings/token-endpoint";
 
-export interface ImdsEnv {
+export interface ImdsEnv extends FlowEnv {
   VM_HOSTS: DurableObjectNamespace;
   /** One SiteIdentityHost per App Service site, keyed by its identity endpoint key. */
   SITE_HOSTS: DurableObjectNamespace;

@@ -8,6 +8,15 @@ import { privateKeyPem } from "../../../shared/certificates";
 import { emulatorNowSeconds } from "../../../shared/emulator-clock";
 import type { ImdsIdentity } from "../../../shared/rpc";
 import type { ImdsEnv } from "./env";
+import { jwtParts, reportFlow, type WaitUntil } from "../../../shared/flow";
+import type { IdentitySelector } from "./identity-selection";
+
+/** What the console's flow says about a token request (steps 5 and 6): which endpoint, asked how, by whom. */
+export interface TokenTrace {
+  keeper: WaitUntil;
+  endpoint: "imds" | "appservice";
+  selector: IdentitySelector;
+}
 
 export interface IssuedToken {
   accessToken: string;
@@ -70,20 +79,34 @@ export class IdentityTokens {
   async token(
     identity: ImdsIdentity,
     resource: string,
-    options: { bypassCache: boolean; hostResourceId: string; stillConfigured: () => boolean },
+    options: { bypassCache: boolean; hostResourceId: string; stillConfigured: () => boolean; trace?: TokenTrace },
   ): Promise<IssuedToken> {
     const cacheKey = `${identity.clientId}|${resource}`;
     const cached = this.cache.get(cacheKey);
-    if (cached && !options.bypassCache && emulatorNowSeconds() < cached.refreshAt && cached.x5t === identity.credential.x5t) return cached;
-    const fresh = await this.redeem(identity, resource, options.hostResourceId);
+    const fromCache = !!cached && !options.bypassCache && emulatorNowSeconds() < cached.refreshAt && cached.x5t === identity.credential.x5t;
+    if (options.trace) reportTokenRequest(this.env, options.trace, identity, resource, options.hostResourceId, fromCache ? "cache" : "authority", options.bypassCache);
+    if (fromCache) return cached;
+    const fresh = await this.redeem(identity, resource, options.hostResourceId, options.trace);
     if (options.stillConfigured()) this.cache.set(cacheKey, fresh);
     return fresh;
   }
 
-  private async redeem(identity: ImdsIdentity, resource: string, hostResourceId: string): Promise<IssuedToken> {
+  private async redeem(identity: ImdsIdentity, resource: string, hostResourceId: string, trace?: TokenTrace): Promise<IssuedToken> {
     const loginBase = (this.env.LOGIN_URL ?? "https://login.microsoftonline.com").replace(/\/+$/, "");
     const tokenEndpoint = `${loginBase}/${identity.tenantId}/oauth2/token`;
-    const assertion = await this.clientAssertion(identity, tokenEndpoint, hostResourceId);
+    const { assertion, reused } = await this.clientAssertion(identity, tokenEndpoint, hostResourceId);
+    if (trace) {
+      reportFlow(this.env, trace.keeper, {
+        step: 6,
+        kind: "assertion-presented",
+        service: "imds",
+        summary: `${trace.endpoint === "imds" ? "IMDS" : "App Service's endpoint"} presents a client assertion signed with the certificate of ${identity.clientId}${reused ? " (reused: still valid)" : ""} to ${tokenEndpoint}`,
+        resourceId: hostResourceId,
+        principalId: identity.principalId,
+        clientId: identity.clientId,
+        detail: { tokenEndpoint, resource, reused, assertion: jwtParts(assertion) },
+      });
+    }
     const response = await this.env.AAD.fetch(
       new Request(tokenEndpoint, {
         method: "POST",
@@ -115,12 +138,12 @@ export class IdentityTokens {
   }
 
   /** A client assertion for the identity: the one signed earlier while it has more than a minute left, else a new one. */
-  private async clientAssertion(identity: ImdsIdentity, tokenEndpoint: string, hostResourceId: string): Promise<string> {
+  private async clientAssertion(identity: ImdsIdentity, tokenEndpoint: string, hostResourceId: string): Promise<{ assertion: string; reused: boolean }> {
     const hostClaim = identity.kind === "UserAssigned" ? hostResourceId : "";
     const cacheKey = `${identity.clientId}|${identity.credential.x5t}|${tokenEndpoint}|${hostClaim}`;
     const now = emulatorNowSeconds();
     const cached = this.assertions.get(cacheKey);
-    if (cached && now < cached.reuseUntil) return cached.assertion;
+    if (cached && now < cached.reuseUntil) return { assertion: cached.assertion, reused: true };
     const assertion = await new SignJWT(hostClaim ? { xms_az_rid: hostClaim } : {})
       .setProtectedHeader({ alg: "RS256", typ: "JWT", x5t: identity.credential.x5t })
       .setIssuer(identity.clientId)
@@ -132,7 +155,7 @@ export class IdentityTokens {
       .setExpirationTime(now + ASSERTION_LIFETIME_SECONDS)
       .sign(await this.signingKey(identity));
     this.assertions.set(cacheKey, { assertion, reuseUntil: now + ASSERTION_LIFETIME_SECONDS - ASSERTION_REUSE_MARGIN_SECONDS });
-    return assertion;
+    return { assertion, reused: false };
   }
 
   private async signingKey(identity: ImdsIdentity): Promise<CryptoKey> {
@@ -152,4 +175,27 @@ function authorityRefusal(body: Record<string, unknown>): AuthorityRefusal {
   if (body.error === "invalid_resource") return new AuthorityRefusal("invalidResource", description);
   if (body.error === "unauthorized_client" || body.error === "invalid_client") return new AuthorityRefusal("identityGone", description);
   return new AuthorityRefusal("upstream", description);
+}
+
+/** Step 5 of the console's flow: the hosted code's request, the identity chosen, and where the answer comes from. */
+export function reportTokenRequest(
+  env: ImdsEnv,
+  trace: TokenTrace,
+  identity: Pick<ImdsIdentity, "kind" | "clientId" | "principalId">,
+  resource: string,
+  hostResourceId: string,
+  servedFrom: "cache" | "authority" | "isolate copy",
+  bypassCache = false,
+): void {
+  const selector = Object.entries(trace.selector).filter(([, v]) => v).map(([k, v]) => `${k}=${v}`);
+  reportFlow(env, trace.keeper, {
+    step: 5,
+    kind: "token-requested",
+    service: "imds",
+    summary: `code on ${hostResourceId} asks ${trace.endpoint === "imds" ? "IMDS" : "App Service's identity endpoint"} for a token for ${resource}; ${identity.kind === "SystemAssigned" ? "system-assigned" : "user-assigned"} identity ${identity.clientId} chosen${selector.length ? ` by ${selector.join(", ")}` : ""}; ${servedFrom === "authority" ? "asking the authority" : "served from the endpoint's cache"}`,
+    resourceId: hostResourceId,
+    principalId: identity.principalId,
+    clientId: identity.clientId,
+    detail: { endpoint: trace.endpoint, resource, selector: trace.selector, identityKind: identity.kind, servedFrom, bypassCache },
+  });
 }

@@ -17,6 +17,7 @@ import { noteCaller, requestLog } from "../../../shared/request-log";
 import { faultFor, faultResponse, imdsState, noteActiveFaults, throttlingOn } from "./faults";
 import { answerGeneration, answerKey, forgetAllAnswers, forgetAnswers, recentAnswer, rememberAnswer } from "./token-answers";
 import { appServiceToken, siteHost } from "./app-service-endpoint";
+import { reportTokenRequest } from "./identity-tokens";
 
 export { VmMetadataHost } from "./vm-host";
 export { SiteIdentityHost } from "./site-host";
@@ -132,14 +133,15 @@ async function tokenResponse(c: Context<{ Bindings: ImdsEnv }>, endpointKey: str
   const key = answerKey(resource, selector);
   const recent = copies && !bypassCache ? recentAnswer(endpointKey, key, emulatorNowSeconds()) : null;
   if (recent) {
-    noteCaller(c.req.raw, { objectId: recent.principalId, appId: recent.body.client_id });
+    noteCaller(c.req.raw, { objectId: recent.principalId, appId: recent.trace.identity.clientId });
+    reportTokenRequest(c.env, { keeper: c.executionCtx, endpoint: "imds", selector }, recent.trace.identity, resource, recent.trace.hostResourceId, "isolate copy");
     return imdsJson(c, recent.body, 200);
   }
   const generation = answerGeneration(endpointKey);
   const result = await host(c.env, endpointKey).getToken({ resource, selector, bypassCache });
   // IMDS's edge: a refusal in IMDS's error shape.
   if (!result.ok) return imdsJson(c, { error: result.refusal.code, error_description: result.refusal.message ?? "" }, result.refusal.status ?? 500);
-  if (copies) rememberAnswer(endpointKey, key, result.value.body, result.value.principalId, generation);
+  if (copies) rememberAnswer(endpointKey, key, result.value.body, result.value.principalId, result.value.trace, generation);
   noteCaller(c.req.raw, { objectId: result.value.principalId, appId: result.value.body.client_id });
   return imdsJson(c, result.value.body, 200);
 }

@@ -12,6 +12,7 @@ import type { ImdsEnv } from "./env";
 import { imdsState } from "./faults";
 import { AuthorityRefusal, IdentityTokens, type IssuedToken } from "./identity-tokens";
 import { selectIdentity, type IdentitySelector } from "./identity-selection";
+import { reportFlow } from "../../../shared/flow";
 
 const CONFIG = "config";
 
@@ -64,6 +65,7 @@ export class SiteIdentityHost extends DurableObject<ImdsEnv> {
         .token(identity, request.resource, {
           bypassCache: false,
           hostResourceId: config.siteResourceId,
+          trace: { keeper: this.ctx, endpoint: "appservice", selector: request.selector },
           stillConfigured: () => this.config?.identities.some((i) => i.clientId === identity.clientId && i.credential.x5t === identity.credential.x5t) ?? false,
         })
         .catch((err: unknown) => {
@@ -75,7 +77,17 @@ export class SiteIdentityHost extends DurableObject<ImdsEnv> {
       return accepted({ token, principalId: identity.principalId });
     } catch (err) {
       // Errors do not cross RPC: the refusal goes back as data (shared/outcome.ts).
-      if (err instanceof AppServiceIdentityError) return refused("refused", { status: err.status, message: err.message });
+      if (err instanceof AppServiceIdentityError) {
+        reportFlow(this.env, this.ctx, {
+          step: 5,
+          kind: "token-refused",
+          service: "imds",
+          summary: `App Service's identity endpoint refuses a token for ${request.resource} on ${this.config?.siteResourceId ?? "a site"}: ${err.status}: ${err.message}`,
+          ...(this.config ? { resourceId: this.config.siteResourceId } : {}),
+          detail: { endpoint: "appservice", resource: request.resource, selector: request.selector, status: err.status, message: err.message },
+        });
+        return refused("refused", { status: err.status, message: err.message });
+      }
       throw err;
     }
   }

@@ -4,6 +4,8 @@
 // forgets the VM's answers before the host changes: on the local server (one isolate per worker)
 // an identity taken away stops being served at once. Deployed, where another isolate may have
 // answered, a copy lives at most MAX_AGE_MS longer (README, Differences).
+import type { AnswerTrace } from "./vm-host";
+
 const MAX_AGE_MS = 1_000;
 /** Bounded: past this many VMs, the copies start over. */
 const MAX_ENDPOINTS = 10_000;
@@ -11,6 +13,8 @@ const MAX_ENDPOINTS = 10_000;
 interface Answer {
   body: Record<string, string>;
   principalId: string;
+  /** Who answered (the console's flow reports a copy served as the host's answer). */
+  trace: AnswerTrace;
   storedAt: number;
 }
 
@@ -35,7 +39,7 @@ export function answerKey(resource: string, selector: { clientId?: string; objec
 }
 
 /** A copy younger than MAX_AGE_MS whose token is not yet due for refresh, with expires_in as of now. */
-export function recentAnswer(endpointKey: string, key: string, nowSeconds: number): { body: Record<string, string>; principalId: string } | null {
+export function recentAnswer(endpointKey: string, key: string, nowSeconds: number): { body: Record<string, string>; principalId: string; trace: AnswerTrace } | null {
   const answer = answers.get(endpointKey)?.get(key);
   if (!answer) return null;
   const expiresOn = Number(answer.body.expires_on);
@@ -44,10 +48,10 @@ export function recentAnswer(endpointKey: string, key: string, nowSeconds: numbe
     answers.get(endpointKey)?.delete(key);
     return null;
   }
-  return { body: { ...answer.body, expires_in: String(Math.max(0, expiresOn - nowSeconds)) }, principalId: answer.principalId };
+  return { body: { ...answer.body, expires_in: String(Math.max(0, expiresOn - nowSeconds)) }, principalId: answer.principalId, trace: answer.trace };
 }
 
-export function rememberAnswer(endpointKey: string, key: string, body: Record<string, string>, principalId: string, generation: string): void {
+export function rememberAnswer(endpointKey: string, key: string, body: Record<string, string>, principalId: string, trace: AnswerTrace, generation: string): void {
   if (generation !== answerGeneration(endpointKey)) return;
   let forEndpoint = answers.get(endpointKey);
   if (!forEndpoint) {
@@ -55,7 +59,7 @@ export function rememberAnswer(endpointKey: string, key: string, body: Record<st
     forEndpoint = new Map();
     answers.set(endpointKey, forEndpoint);
   }
-  forEndpoint.set(key, { body, principalId, storedAt: Date.now() });
+  forEndpoint.set(key, { body, principalId, trace, storedAt: Date.now() });
 }
 
 /** The VM's configuration changes (or it is gone): its copies go first. */

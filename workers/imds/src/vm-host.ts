@@ -11,6 +11,7 @@ import { imdsState, throttlingOn, VmThrottle, THROTTLE_CONCURRENCY, THROTTLE_RAT
 import { accepted, refused, type Outcome } from "../../../shared/outcome";
 import { selectIdentity, type IdentitySelector } from "./identity-selection";
 import { AuthorityRefusal, IdentityTokens, type IssuedToken } from "./identity-tokens";
+import { reportFlow } from "../../../shared/flow";
 
 
 export interface TokenRequest {
@@ -23,7 +24,13 @@ export interface TokenRequest {
  * The shared Outcome: the token answer and whose token it is (`principalId`, for the log line), or
  * a refusal (its `code` is IMDS's `error`, its `message` the description) that IMDS words at its edge.
  */
-export type TokenResult = Outcome<{ body: Record<string, string>; principalId: string }>;
+export type TokenResult = Outcome<{ body: Record<string, string>; principalId: string; trace: AnswerTrace }>;
+
+/** Who answered, for the console's flow when the worker serves a copy of the answer (token-answers.ts). */
+export interface AnswerTrace {
+  hostResourceId: string;
+  identity: Pick<ImdsIdentity, "kind" | "clientId" | "principalId">;
+}
 
 const CONFIG = "config";
 
@@ -69,9 +76,23 @@ export class VmMetadataHost extends DurableObject<ImdsEnv> {
       // The emulator clock: exact here on the local server; at the edge, re-read at most once a second.
       await syncClock(() => imdsState(this.env).clockOffset());
       const identity = this.select(request.selector);
-      return accepted({ body: await this.token(request, identity), principalId: identity.principalId });
+      return accepted({
+        body: await this.token(request, identity),
+        principalId: identity.principalId,
+        trace: { hostResourceId: this.config?.vmResourceId ?? "", identity: { kind: identity.kind, clientId: identity.clientId, principalId: identity.principalId } },
+      });
     } catch (err) {
-      if (err instanceof ImdsError) return refused(err.error, { status: err.status, message: err.message });
+      if (err instanceof ImdsError) {
+        reportFlow(this.env, this.ctx, {
+          step: 5,
+          kind: "token-refused",
+          service: "imds",
+          summary: `IMDS refuses a token for ${request.resource} on ${this.config?.vmResourceId ?? "a VM"}: ${err.status} ${err.error}: ${err.message}`,
+          ...(this.config ? { resourceId: this.config.vmResourceId } : {}),
+          detail: { endpoint: "imds", resource: request.resource, selector: request.selector, status: err.status, error: err.error, message: err.message },
+        });
+        return refused(err.error, { status: err.status, message: err.message });
+      }
       throw err;
     } finally {
       admitted?.release();
@@ -83,6 +104,7 @@ export class VmMetadataHost extends DurableObject<ImdsEnv> {
       const token = await this.tokens.token(identity, request.resource, {
         bypassCache: request.bypassCache,
         hostResourceId: this.config?.vmResourceId ?? "",
+        trace: { keeper: this.ctx, endpoint: "imds", selector: request.selector },
         stillConfigured: () => this.config?.identities.some((i) => i.clientId === identity.clientId && i.credential.x5t === identity.credential.x5t) ?? false,
       });
       return responseBody(token, emulatorNowSeconds());

@@ -24,8 +24,10 @@ export interface RoleAssignmentRecord {
 
 export interface AccessDecision {
   allowed: boolean;
-  /** When denied: why, for the log (shared/request-log.ts). */
+  /** When denied: why, for the log (shared/request-log.ts) and the console's flow. */
   reason?: string;
+  /** When granted: the first assignment that grants it (the console's "granted by"). */
+  grantedBy?: { assignmentName: string; roleName: string; scope: string };
 }
 
 export class AuthorizationStore extends DurableObject<ArmEnv> {
@@ -225,7 +227,9 @@ export class AuthorizationStore extends DurableObject<ArmEnv> {
     for (const assignment of assignments) {
       if (!scopeContains(assignment.scope, scope)) continue;
       const role = this.roleDefinition(assignment.roleDefinitionId);
-      if (role && roleGrants(role, action, kind)) return { allowed: true };
+      if (role && roleGrants(role, action, kind)) {
+        return { allowed: true, grantedBy: { assignmentName: assignment.name, roleName: role.roleName, scope: assignment.scope } };
+      }
       covering.push(role?.roleName ?? assignment.roleDefinitionId);
     }
     const what = kind === "dataAction" ? "data action" : "action";

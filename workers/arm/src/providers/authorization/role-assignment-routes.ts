@@ -1,6 +1,7 @@
 // Microsoft.Authorization/roleAssignments at any scope, and roleDefinitions (built-in roles from
 // shared/data/builtin-roles.json). roleDefinitionId is answered in the subscription-prefixed
 // form clients compare exactly.
+import { reportFlow } from "../../../../../shared/flow";
 import { AuthorizationErrors, ArmErrors } from "../../../../../shared/errors/arm";
 import { isGuid } from "../../../../../shared/guid";
 import { scopeContains, type ArmPath } from "../../../../../shared/resource-id";
@@ -138,6 +139,16 @@ async function roleAssignments(req: ArmRequest): Promise<Response> {
       const existing = await store.get(name);
       if (!existing || existing.scope.toLowerCase() !== scope.toLowerCase()) return new Response(null, { status: 204 });
       await store.remove(name);
+      const role = await store.roleDefinition(existing.roleDefinitionId);
+      reportFlow(req.env, req.caller.keeper, {
+        step: 4,
+        kind: "role-removed",
+        service: "arm",
+        summary: `${role?.roleName ?? existing.roleDefinitionId} removed from ${existing.principalId} at ${existing.scope}`,
+        resourceId: existing.scope,
+        principalId: existing.principalId,
+        detail: { assignmentName: existing.name, roleName: role?.roleName ?? null, roleDefinitionId: existing.roleDefinitionId, scope: existing.scope },
+      });
       return armJson(assignmentView(req.env, scopeOf(req.path), existing));
     }
     default:
@@ -201,6 +212,17 @@ export async function putRoleAssignment(
   // The duplicate check above answers early; this one decides, atomically, under concurrency.
   const outcome = await store.insertUnique(record);
   if (!outcome.inserted) throw AuthorizationErrors.roleAssignmentExists(outcome.existingName);
+  if (!existing) {
+    reportFlow(env, caller.keeper, {
+      step: 4,
+      kind: "role-assigned",
+      service: "arm",
+      summary: `${role.roleName} assigned to ${record.principalId} at ${scope}`,
+      resourceId: scope,
+      principalId: record.principalId,
+      detail: { assignmentName: record.name, roleName: role.roleName, roleDefinitionId: guid, scope, actions: role.permissions },
+    });
+  }
   return { status: existing ? 200 : 201, record };
 }
 

@@ -1,0 +1,50 @@
+// Who may use the console: only whoever holds the seeded admin's secret, as for the control API.
+// Signing in (the admin's secret typed on the sign-in page, or the console key the local server
+// puts in endpoints.json's console URL) sets a session cookie; both the key and the cookie are
+// HMACs of the admin's secret, so they need no storage and stop working when the secret changes.
+import { base64UrlEncode, timingSafeEqual } from "../../../shared/encoding";
+import type { ConsoleEnv } from "./env";
+
+export const SESSION_COOKIE = "mie_console";
+
+async function mac(secret: string, purpose: string): Promise<string> {
+  const key = await crypto.subtle.importKey("raw", new TextEncoder().encode(secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+  return base64UrlEncode(await crypto.subtle.sign("HMAC", key, new TextEncoder().encode(purpose)));
+}
+
+function adminSecret(env: ConsoleEnv): string {
+  const secret = env.ADMIN_CLIENT_SECRET;
+  // Without a secret nobody can sign in (a deployment that skipped `wrangler secret put`).
+  if (!secret) throw new ConsoleUnavailable("The console has no admin secret: set ADMIN_CLIENT_SECRET (wrangler secret put ADMIN_CLIENT_SECRET).");
+  return secret;
+}
+
+export class ConsoleUnavailable extends Error {}
+
+/** The key that signs in without typing the secret: what the local server appends to the console URL (?key=). */
+export function consoleKey(env: ConsoleEnv): Promise<string> {
+  return mac(adminSecret(env), `console sign-in key for ${env.ADMIN_CLIENT_ID.toLowerCase()}`);
+}
+
+function sessionValue(env: ConsoleEnv): Promise<string> {
+  return mac(adminSecret(env), `console session for ${env.ADMIN_CLIENT_ID.toLowerCase()}`);
+}
+
+/** Whether a sign-in attempt holds: the console key, or the admin's secret itself. */
+export async function signInHolds(env: ConsoleEnv, offered: { key?: string | null; secret?: string | null }): Promise<boolean> {
+  if (offered.key) return timingSafeEqual(offered.key, await consoleKey(env));
+  if (offered.secret) return timingSafeEqual(offered.secret, adminSecret(env));
+  return false;
+}
+
+export async function sessionCookie(env: ConsoleEnv, secure: boolean): Promise<string> {
+  return `${SESSION_COOKIE}=${await sessionValue(env)}; Path=/; HttpOnly; SameSite=Strict${secure ? "; Secure" : ""}`;
+}
+
+export async function signedIn(env: ConsoleEnv, cookieHeader: string | undefined): Promise<boolean> {
+  const value = cookieHeader
+    ?.split(";")
+    .map((part) => part.trim().split("="))
+    .find(([name]) => name === SESSION_COOKIE)?.[1];
+  return !!value && timingSafeEqual(value, await sessionValue(env));
+}
