@@ -46,6 +46,7 @@ Managed Identity Emulator is ready (${Date.now() - started} ms)
   IMDS               ${e.imds}   (each VM: POST {arm}{vmId}/listImdsEndpoint)
   Key Vault          ${e.keyVault ?? "(not served)"}   (each vault: its properties.vaultUri)
   Blob Storage       ${e.storage ?? "(not served)"}   (each account: its properties.primaryEndpoints.blob)
+  Console            ${e.console ?? "(not served)"}   (open in a browser: the tenant and the token flow, live)
   Tenant             ${e.tenantId}
   Subscription       ${e.subscriptionId}
   Admin client id    ${e.admin.clientId}   (Owner on the subscription)

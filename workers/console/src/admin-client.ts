@@ -44,6 +44,11 @@ async function adminToken(env: ConsoleEnv, audience: Audience): Promise<string> 
   return body.access_token;
 }
 
+/** The admin's object id: its token's oid (the console's client marks the admin's own Owner assignment, which it keeps from being revoked). */
+export async function adminObjectId(env: ConsoleEnv): Promise<string> {
+  return String(decodeJwt(await adminToken(env, "arm")).oid ?? "");
+}
+
 /**
  * Forwards a console request to Resource Manager or Graph as the admin: same method, path, query
  * and JSON body, the service's answer returned as it came (status, body, its error shape).

@@ -9,7 +9,7 @@ import type { FlowRecorderBinding } from "../../../shared/bindings/flow-recorder
 import type { FlowEvent } from "../../../shared/flow";
 import { stubOf } from "../../../shared/durable";
 import { requestLog } from "../../../shared/request-log";
-import { asAdmin, inspectToken, tokenAsResource } from "./admin-client";
+import { adminObjectId, asAdmin, inspectToken, tokenAsResource } from "./admin-client";
 import type { ConsoleEnv } from "./env";
 import type { FlowFeed } from "./flow-feed";
 import { ConsoleUnavailable, sessionCookie, signedIn, signInHolds } from "./session";
@@ -59,6 +59,8 @@ function html(body: string): Response {
   return new Response(body, { headers: { "content-type": "text/html; charset=utf-8" } });
 }
 
+// No icon: an empty answer rather than a 404 in the browser's console.
+app.get("/favicon.ico", () => new Response(null, { status: 204 }));
 app.get("/console.css", () => new Response(styles, { headers: { "content-type": "text/css; charset=utf-8" } }));
 app.get("/console.js", () => new Response(client, { headers: { "content-type": "text/javascript; charset=utf-8" } }));
 
@@ -99,11 +101,12 @@ function feed(env: ConsoleEnv) {
   return env.FLOW.get(env.FLOW.idFromName(env.TENANT_ID.toLowerCase()));
 }
 
-app.get("/api/context", (c) =>
+app.get("/api/context", async (c) =>
   c.json({
     tenantId: c.env.TENANT_ID.toLowerCase(),
     subscriptionId: c.env.SUBSCRIPTION_ID.toLowerCase(),
     adminClientId: c.env.ADMIN_CLIENT_ID.toLowerCase(),
+    adminObjectId: await adminObjectId(c.env),
     endpoints: { arm: c.env.ARM_URL ?? null, login: c.env.LOGIN_URL ?? null, graph: c.env.GRAPH_URL ?? null, imds: c.env.IMDS_URL ?? null },
   }),
 );

@@ -242,7 +242,7 @@ async function loadAccess() {
             el("td", {}, names.get(a.properties.principalId.toLowerCase()) || "", " ", el("code", {}, a.properties.principalId)),
             el("td", { className: "mono" }, permissions.flatMap((p) => [...(p.actions || []), ...(p.notActions || []).map((n) => `not ${n}`)]).join(", ")),
             el("td", { className: "mono" }, permissions.flatMap((p) => [...(p.dataActions || []), ...(p.notDataActions || []).map((n) => `not ${n}`)]).join(", ")),
-            el("td", {}, el("button", { type: "button", className: "danger", "aria-label": `Revoke ${role ? role.properties.roleName : "role"} from ${names.get(a.properties.principalId.toLowerCase()) || a.properties.principalId}`, onclick: () => revoke(a) }, "Revoke")));
+            el("td", {}, a.properties.principalId.toLowerCase() === (context.adminObjectId || "") ? el("span", { className: "hint" }, "the seeded admin (kept by reset)") : el("button", { type: "button", className: "danger", "aria-label": `Revoke ${role ? role.properties.roleName : "role"} from ${names.get(a.properties.principalId.toLowerCase()) || a.properties.principalId}`, onclick: () => revoke(a) }, "Revoke")));
         })))));
   }
   if (!assignments.length) body.append(el("p", {}, "No role assignments."));
@@ -444,7 +444,7 @@ function renderEvent(event) {
     el("span", { className: "what" }, KIND_LABELS[event.kind] || event.kind),
     el("span", { className: "service" }, event.service),
     el("time", { datetime: event.at }, new Date(event.at).toLocaleTimeString()));
-  return el("li", { className: `event new ${outcomeClass(event.kind)}`, "data-kind": event.kind, "data-step": String(event.step), "data-seq": String(event.seq) },
+  return el("li", { className: `event new ${outcomeClass(event.kind)}`, "data-kind": event.kind, "data-step": String(event.step), "data-seq": String(event.seq), "data-resource-id": event.resourceId },
     head,
     el("p", { className: "summary" }, event.summary),
     d.token ? el("button", { type: "button", className: "quiet", onclick: () => inspect(d.token) }, "Decode and verify token") : null,
