@@ -1,30 +1,75 @@
-// `npm run deploy [-- <wrangler deploy args>]`: deploys every worker under workers/ to Cloudflare.
+// `npm run deploy [-- <wrangler deploy args>]`: deploys every worker under workers/ to Cloudflare,
+// wired to each other's public URLs, in one run that stops at the first failure.
 //
-// For each worker, its own wrangler.toml merged over the top-level one (the same merge `npm start`
-// uses, scripts/stack.ts) is written to dist/<folder>/wrangler.json, and
-// `wrangler deploy --config dist/<folder>/wrangler.json <args>` is run with it. Workers are deployed
-// after the workers they bind to (aad, imds, arm). Secrets are never written: ADMIN_CLIENT_SECRET
-// is set once with `wrangler secret put` (a hint is printed).
+//   npm run deploy                            workers.dev: each worker at https://{name}.{subdomain}.workers.dev
+//                                             (the account's subdomain is read from the first deploy's output,
+//                                             or given with MIE_WORKERS_DEV_SUBDOMAIN)
+//   MIE_DEPLOY_DOMAIN=mie.example.com npm run deploy
+//                                             a custom domain (a zone on the account): arm., login., graph.,
+//                                             imds., vault. (and *.vault.), storage. (and *.blob.), console.
+//   npm run deploy -- --dry-run               build and validate only: no account, no network; each
+//                                             worker's upload goes to dist/<folder>/out
 //
-//   npm run deploy -- --dry-run     build and validate only (no account, no network); the bundle
-//                                   of each worker goes to dist/<folder>/out
+// Every worker is bundled by bundleWorker (scripts/stack.ts), the bundler the local server uses,
+// and uploaded as it is (`no_bundle`): the edge runs the bytes `npm start` runs. Each worker's own
+// wrangler.toml merged over the top-level one is written to dist/<folder>/wrangler.json with the
+// public URL vars of the chosen addressing. The admin's secret is a Worker secret (never in a
+// file): MIE_ADMIN_CLIENT_SECRET if given (the well-known local one is refused), the secret already
+// set by an earlier deploy, or a new random one printed once.
 import { spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join, sep } from "node:path";
-import { ROOT, loadWorkerConfigs, wranglerJson, type WorkerConfig } from "./stack.ts";
+import { DEFAULTS, ROOT, bundleWorker, loadWorkerConfigs, wranglerJson, type WorkerConfig } from "./stack.ts";
+
+/** Each worker's host label under a custom domain, and the var that carries its public URL. */
+const PUBLIC: Record<string, { label: string; urlVar: string }> = {
+  arm: { label: "arm", urlVar: "ARM_URL" },
+  aad: { label: "login", urlVar: "LOGIN_URL" },
+  graph: { label: "graph", urlVar: "GRAPH_URL" },
+  imds: { label: "imds", urlVar: "IMDS_URL" },
+  keyvault: { label: "vault", urlVar: "VAULT_URL" },
+  storage: { label: "storage", urlVar: "STORAGE_URL" },
+  console: { label: "console", urlVar: "CONSOLE_URL" },
+};
+
+/** The workers that read the admin's secret: the authority (it seeds the admin) and the console (its sign-in). */
+const SECRET_HOLDERS = ["aad", "console"];
+
+type Addressing = { kind: "domain"; domain: string; zone: string } | { kind: "workers.dev"; subdomain: string | null };
 
 function posix(path: string): string {
   return path.split(sep).join("/");
 }
 
-/** The folder of a worker's generated config, relative to the repository root. */
-function outFolder(worker: WorkerConfig): string {
-  return posix(join("dist", worker.folder));
+function publicUrl(addressing: Addressing, worker: WorkerConfig): string {
+  const own = PUBLIC[worker.folder];
+  if (addressing.kind === "domain") return `https://${own?.label ?? worker.folder}.${addressing.domain}`;
+  return `https://${worker.name}.${addressing.subdomain ?? "<your-subdomain>"}.workers.dev`;
 }
 
-/** The merged wrangler config of one worker, as deployed (never with a secret in it). */
-function deployConfig(worker: WorkerConfig, withoutServices: string[] = []): Record<string, unknown> {
-  return wranglerJson(worker, join(ROOT, "dist", worker.folder), { withoutServices });
+/** The vars every worker gets: each public URL, and the host-name suffixes that only a custom domain can route. */
+function addressingVars(addressing: Addressing, workers: WorkerConfig[]): Record<string, string> {
+  const vars: Record<string, string> = {};
+  for (const worker of workers) {
+    const own = PUBLIC[worker.folder];
+    if (own) vars[own.urlVar] = publicUrl(addressing, worker);
+  }
+  // {vault}.vault.{domain} and {account}.blob.{domain} need wildcard routes; workers.dev has none,
+  // so there vaults and accounts are path-style only (their vaultUri and primaryEndpoints say so).
+  vars.VAULT_DNS_SUFFIX = addressing.kind === "domain" ? `vault.${addressing.domain}` : "";
+  vars.STORAGE_DNS_SUFFIX = addressing.kind === "domain" ? addressing.domain : "";
+  return vars;
+}
+
+function routes(addressing: Addressing, worker: WorkerConfig): Record<string, unknown> {
+  if (addressing.kind === "workers.dev") return { workers_dev: true };
+  const own = PUBLIC[worker.folder];
+  if (!own) return { workers_dev: false };
+  const list: Record<string, unknown>[] = [{ pattern: `${own.label}.${addressing.domain}`, custom_domain: true }];
+  if (worker.folder === "keyvault") list.push({ pattern: `*.vault.${addressing.domain}/*`, zone_name: addressing.zone });
+  if (worker.folder === "storage") list.push({ pattern: `*.blob.${addressing.domain}/*`, zone_name: addressing.zone });
+  return { workers_dev: false, routes: list };
 }
 
 interface DeployStep {
@@ -37,9 +82,9 @@ interface DeployStep {
 
 /**
  * Workers ordered so that every worker comes after the workers it binds to (ties: by folder).
- * A cycle (Resource Manager and Key Vault bind to each other) is broken the way Cloudflare
- * allows: the first worker of the cycle is deployed without the bindings to workers that do
- * not exist yet, and deployed again with all of them at the end.
+ * A cycle (Resource Manager and Key Vault bind to each other; every service and the console) is
+ * broken the way Cloudflare allows: the first worker of the cycle is deployed without the bindings
+ * to workers that do not exist yet, and deployed again with all of them at the end.
  */
 function deployPlan(workers: WorkerConfig[]): DeployStep[] {
   const byName = new Map(workers.map((w) => [w.name, w]));
@@ -62,7 +107,7 @@ function deployPlan(workers: WorkerConfig[]): DeployStep[] {
       withoutServices = dependencies(remaining[0]!).filter((d) => !deployed.has(d));
     }
     const worker = remaining.splice(index, 1)[0]!;
-    const folder = outFolder(worker);
+    const folder = posix(join("dist", worker.folder));
     if (withoutServices.length) {
       steps.push({ worker, withoutServices, configFile: `${folder}/wrangler.bootstrap.json` });
       finals.push({ worker, withoutServices: [], configFile: `${folder}/wrangler.json` });
@@ -74,15 +119,63 @@ function deployPlan(workers: WorkerConfig[]): DeployStep[] {
   return [...steps, ...finals];
 }
 
-function run(command: string, args: string[]): Promise<number> {
+/** Runs a command, echoing its output, and returns its exit code and what it printed. */
+function run(command: string, args: string[], input?: string): Promise<{ code: number; output: string }> {
   return new Promise((resolvePromise) => {
-    const child = spawn(command, args, { cwd: ROOT, stdio: "inherit" });
-    child.on("error", (err) => {
-      console.error(`${command}: ${err.message}`);
-      resolvePromise(127);
+    const child = spawn(command, args, { cwd: ROOT, stdio: [input === undefined ? "inherit" : "pipe", "pipe", "pipe"] });
+    let output = "";
+    child.stdout!.on("data", (chunk: Buffer) => {
+      output += chunk.toString();
+      process.stdout.write(chunk);
     });
-    child.on("exit", (code, signal) => resolvePromise(code ?? (signal ? 128 : 1)));
+    child.stderr!.on("data", (chunk: Buffer) => {
+      output += chunk.toString();
+      process.stderr.write(chunk);
+    });
+    if (input !== undefined) child.stdin!.end(input);
+    child.on("error", (err) => resolvePromise({ code: 127, output: err.message }));
+    child.on("exit", (code, signal) => resolvePromise({ code: code ?? (signal ? 128 : 1), output }));
   });
+}
+
+const wrangler = (args: string[], input?: string) => run(process.execPath, [join(ROOT, "node_modules", "wrangler", "bin", "wrangler.js"), ...args], input);
+
+class DeployStopped extends Error {}
+
+const ACCESS_HELP =
+  "It needs a Cloudflare account: run `npx wrangler login` once, or set CLOUDFLARE_API_TOKEN (and CLOUDFLARE_ACCOUNT_ID) to a token with Workers Scripts: Edit and, for MIE_DEPLOY_DOMAIN, Workers Routes: Edit and DNS: Edit on the zone. Durable Objects on SQLite are available on the Workers Free plan.";
+
+function addressingFromEnv(env: NodeJS.ProcessEnv): Addressing {
+  const domain = env.MIE_DEPLOY_DOMAIN?.trim().toLowerCase().replace(/^\.+|\.+$/g, "");
+  if (domain) {
+    if (!/^([a-z0-9]([a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,}$/.test(domain)) throw new DeployStopped(`MIE_DEPLOY_DOMAIN='${env.MIE_DEPLOY_DOMAIN}' is not a host name (e.g. mie.example.com).`);
+    const zone = env.MIE_DEPLOY_ZONE?.trim().toLowerCase() || domain.split(".").slice(-2).join(".");
+    if (domain !== zone && !domain.endsWith(`.${zone}`)) throw new DeployStopped(`MIE_DEPLOY_DOMAIN=${domain} is not in the zone MIE_DEPLOY_ZONE=${zone}.`);
+    return { kind: "domain", domain, zone };
+  }
+  const subdomain = env.MIE_WORKERS_DEV_SUBDOMAIN?.trim().toLowerCase() || null;
+  if (subdomain && !/^[a-z0-9-]+$/.test(subdomain)) throw new DeployStopped(`MIE_WORKERS_DEV_SUBDOMAIN='${subdomain}' is not a workers.dev subdomain (the part before .workers.dev).`);
+  return { kind: "workers.dev", subdomain };
+}
+
+/** The admin's secret to set, or null to keep the one an earlier deploy set. */
+/** MIE_ADMIN_CLIENT_SECRET, checked before anything is done: the well-known local one is refused. */
+function givenSecret(env: NodeJS.ProcessEnv): string | undefined {
+  const given = env.MIE_ADMIN_CLIENT_SECRET;
+  if (given === undefined) return undefined;
+  if (given === DEFAULTS.adminClientSecret) {
+    throw new DeployStopped("MIE_ADMIN_CLIENT_SECRET is the well-known local secret, which anyone can read in the README: choose another (at least 32 characters), or unset it and a random one is generated.");
+  }
+  if (given.length < 32) throw new DeployStopped("MIE_ADMIN_CLIENT_SECRET is shorter than 32 characters: the admin is Owner of the subscription, choose a long random secret.");
+  return given;
+}
+
+async function adminSecret(env: NodeJS.ProcessEnv, authority: WorkerConfig): Promise<{ value: string; generated: boolean } | null> {
+  const given = givenSecret(env);
+  if (given !== undefined) return { value: given, generated: false };
+  const listed = await wrangler(["secret", "list", "--name", authority.name, "--format", "json"]);
+  if (listed.code === 0 && /"ADMIN_CLIENT_SECRET"/.test(listed.output)) return null;
+  return { value: randomBytes(32).toString("base64url"), generated: true };
 }
 
 async function main(): Promise<number> {
@@ -90,48 +183,98 @@ async function main(): Promise<number> {
   const dryRun = args.includes("--dry-run");
   const userOutdir = args.some((a) => a === "--outdir" || a.startsWith("--outdir="));
   if (args.some((a) => a === "--config" || a === "-c" || a.startsWith("--config="))) {
-    console.error("deploy: --config is chosen per worker by this script; do not pass it");
-    return 2;
+    throw new DeployStopped("--config is chosen per worker by this script; do not pass it.");
   }
-
+  const addressing = addressingFromEnv(process.env);
+  givenSecret(process.env);
   const workers = loadWorkerConfigs();
-  if (workers.length === 0) {
-    console.error("deploy: no workers found under workers/");
-    return 1;
-  }
-  const plan = deployPlan(workers);
-  for (const step of plan) {
-    mkdirSync(join(ROOT, outFolder(step.worker)), { recursive: true });
-    writeFileSync(join(ROOT, step.configFile), JSON.stringify(deployConfig(step.worker, step.withoutServices), null, 2) + "\n");
-  }
-  console.log(`deploy: wrote ${plan.map((s) => s.configFile).join(", ")}`);
-  console.log(
-    `deploy: order ${plan.map((s) => (s.withoutServices.length ? `${s.worker.name} (without ${s.withoutServices.join(", ")})` : s.worker.name)).join(" -> ")}${dryRun ? " (dry run)" : ""}\n`,
-  );
-
-  const results: { name: string; code: number }[] = [];
-  for (const { worker, configFile } of plan) {
-    const folder = outFolder(worker);
-    const wranglerArgs = ["wrangler", "deploy", "--config", configFile, ...args];
-    // Absolute: wrangler resolves a relative --outdir against the config file's folder.
-    if (dryRun && !userOutdir) wranglerArgs.push("--outdir", join(ROOT, folder, "out"));
-    console.log(`\n=== ${worker.name}: npx ${wranglerArgs.join(" ")}`);
-    const code = await run("npx", wranglerArgs);
-    results.push({ name: worker.name, code });
-    if (code !== 0) console.error(`=== ${worker.name}: wrangler exited with ${code}`);
-  }
-
-  console.log("\ndeploy summary:");
-  for (const r of results) console.log(`  ${r.name.padEnd(12)} ${r.code === 0 ? (dryRun ? "ok (dry run)" : "deployed") : `FAILED (exit ${r.code})`}`);
-
+  if (workers.length === 0) throw new DeployStopped("no workers found under workers/.");
   const authority = workers.find((w) => w.folder === "aad");
-  if (authority) {
-    console.log(
-      `\nThe admin's client secret is a secret, not a var, and is not in any config file. Set it once with:\n` +
-        `  npx wrangler secret put ADMIN_CLIENT_SECRET --name ${authority.name}`,
-    );
+
+  if (!dryRun) {
+    console.log("deploy: checking account access (npx wrangler whoami)");
+    const whoami = await wrangler(["whoami"]);
+    if (whoami.code !== 0 || /not authenticated|not logged in/i.test(whoami.output)) throw new DeployStopped(`wrangler is not signed in to Cloudflare. ${ACCESS_HELP}`);
   }
-  return results.every((r) => r.code === 0) ? 0 : 1;
+  const secret = dryRun || !authority ? null : await adminSecret(process.env, authority);
+
+  console.log(`deploy: bundling ${workers.length} workers (the local server's bundler)`);
+  const bundles = new Map(await Promise.all(workers.map(async (w) => [w.name, await bundleWorker(w)] as const)));
+  const plan = deployPlan(workers);
+  const writeConfigs = () => {
+    const vars = addressingVars(addressing, workers);
+    for (const step of plan) {
+      mkdirSync(join(ROOT, "dist", step.worker.folder), { recursive: true });
+      const config = {
+        ...wranglerJson(step.worker, join(ROOT, "dist", step.worker.folder), { withoutServices: step.withoutServices, vars, bundle: bundles.get(step.worker.name)! }),
+        ...routes(addressing, step.worker),
+      };
+      writeFileSync(join(ROOT, step.configFile), JSON.stringify(config, null, 2) + "\n");
+    }
+  };
+  writeConfigs();
+  console.log(`deploy: order ${plan.map((s) => (s.withoutServices.length ? `${s.worker.name} (without ${s.withoutServices.join(", ")})` : s.worker.name)).join(" -> ")}${dryRun ? " (dry run)" : ""}`);
+
+  // On workers.dev the account's subdomain is known once a worker is deployed: the first step
+  // deploys, its output names the subdomain, every config is rewritten with the URLs, and the
+  // first worker is deployed again at the end with its own.
+  const steps = [...plan];
+  if (addressing.kind === "workers.dev" && !addressing.subdomain && !dryRun) steps.push(plan[0]!);
+
+  for (const [index, { worker, configFile }] of steps.entries()) {
+    const wranglerArgs = ["deploy", "--config", configFile, ...args];
+    // Absolute: wrangler resolves a relative --outdir against the config file's folder.
+    if (dryRun && !userOutdir) wranglerArgs.push("--outdir", join(ROOT, "dist", worker.folder, "out"));
+    console.log(`\n=== ${worker.name} (${index + 1}/${steps.length}): wrangler ${wranglerArgs.join(" ")}`);
+    const { code, output } = await wrangler(wranglerArgs);
+    if (code !== 0) {
+      const stopped = steps.slice(index + 1).map((s) => s.worker.name);
+      throw new DeployStopped(
+        `${worker.name} failed (wrangler exited with ${code}; its message is above).${stopped.length ? ` Not deployed: ${[...new Set(stopped)].join(", ")}.` : ""} Running npm run deploy again is safe: it deploys every worker again.${/auth|login|token|403/i.test(output) ? ` ${ACCESS_HELP}` : ""}`,
+      );
+    }
+    if (addressing.kind === "workers.dev" && !addressing.subdomain && !dryRun) {
+      const found = new RegExp(`https://${worker.name}\\.([a-z0-9-]+)\\.workers\\.dev`, "i").exec(output);
+      if (!found) throw new DeployStopped(`wrangler did not print ${worker.name}'s workers.dev URL, so the account's subdomain is unknown: set MIE_WORKERS_DEV_SUBDOMAIN (Workers & Pages → your subdomain) and run again.`);
+      addressing.subdomain = found[1]!.toLowerCase();
+      writeConfigs();
+      console.log(`deploy: the account's workers.dev subdomain is ${addressing.subdomain}; configs rewritten with every worker's URL`);
+    }
+  }
+
+  if (secret) {
+    for (const folder of SECRET_HOLDERS) {
+      const holder = workers.find((w) => w.folder === folder);
+      if (!holder) continue;
+      console.log(`\n=== ${holder.name}: wrangler secret put ADMIN_CLIENT_SECRET`);
+      const put = await wrangler(["secret", "put", "ADMIN_CLIENT_SECRET", "--name", holder.name], secret.value);
+      if (put.code !== 0) throw new DeployStopped(`setting ADMIN_CLIENT_SECRET on ${holder.name} failed (wrangler exited with ${put.code}).`);
+    }
+  }
+
+  const vars = addressingVars(addressing, workers);
+  console.log(`\ndeploy: ${dryRun ? "every worker built and validated (dry run; nothing was uploaded)" : "every worker deployed"}`);
+  for (const worker of workers) {
+    const own = PUBLIC[worker.folder];
+    if (own) console.log(`  ${worker.name.padEnd(12)} ${vars[own.urlVar]}`);
+  }
+  if (authority) {
+    console.log(`\n  tenant ${authority.vars?.TENANT_ID}, subscription ${authority.vars?.SUBSCRIPTION_ID}, admin client id ${authority.vars?.ADMIN_CLIENT_ID}`);
+  }
+  if (secret?.generated) {
+    console.log(`\n  The admin's client secret (generated now, shown this once; it is also the console's sign-in):\n    ${secret.value}`);
+  } else if (!dryRun && !secret) {
+    console.log("\n  The admin's client secret is the one an earlier deploy set (MIE_ADMIN_CLIENT_SECRET replaces it).");
+  } else if (dryRun) {
+    console.log("\n  A real deploy sets the admin's client secret as a Worker secret (MIE_ADMIN_CLIENT_SECRET, or a random one printed once).");
+  }
+  return 0;
 }
 
-process.exitCode = await main();
+try {
+  process.exitCode = await main();
+} catch (err) {
+  if (!(err instanceof DeployStopped)) throw err;
+  console.error(`\ndeploy stopped: ${err.message}`);
+  process.exitCode = 1;
+}

@@ -57,6 +57,7 @@ interface WranglerConfig {
   services?: { binding: string; service: string; entrypoint?: string }[];
   migrations?: { tag: string; new_sqlite_classes?: string[]; new_classes?: string[] }[];
   r2_buckets?: { binding: string; bucket_name: string }[];
+  rules?: { type: string; globs: string[]; fallthrough?: boolean }[];
 }
 
 export interface WorkerConfig extends WranglerConfig {
@@ -96,7 +97,7 @@ const SECRET_VARS = ["ADMIN_CLIENT_SECRET"];
 export function wranglerJson(
   worker: WorkerConfig,
   configDir: string,
-  options: { withoutServices?: string[]; vars?: Record<string, string> } = {},
+  options: { withoutServices?: string[]; vars?: Record<string, string>; bundle?: string } = {},
 ): Record<string, unknown> {
   const posix = (path: string) => path.split(sep).join("/");
   const schema = join(ROOT, "node_modules", "wrangler", "config-schema.json");
@@ -104,7 +105,11 @@ export function wranglerJson(
   const config: Record<string, unknown> = {
     ...(existsSync(schema) ? { $schema: posix(relative(configDir, schema)) } : {}),
     name: worker.name,
-    main: posix(relative(configDir, join(worker.dir, worker.main ?? "src/index.ts"))),
+    // With `bundle`, the script bundleWorker built (one bundler for the local server and the edge):
+    // wrangler uploads it as it is. Without, wrangler bundles the source (the in-runtime tests).
+    ...(options.bundle
+      ? { main: posix(relative(configDir, options.bundle)), no_bundle: true }
+      : { main: posix(relative(configDir, join(worker.dir, worker.main ?? "src/index.ts"))), ...(worker.rules ? { rules: worker.rules } : {}) }),
     compatibility_date: worker.compatibility_date,
     compatibility_flags: worker.compatibility_flags ?? [],
     vars: { ...vars, ...options.vars },

@@ -16,7 +16,7 @@ export default defineConfig(async () => {
   const aad = workers.find((w) => w.folder === "aad")!;
   const dir = join(ROOT, "dist", "test-imds");
   mkdirSync(dir, { recursive: true });
-  const config = wranglerJson(imds, dir, { vars: { IMDS_THROTTLING: "off", LOG: "off" } }) as { services?: unknown[] };
+  const config = wranglerJson(imds, dir, { vars: { IMDS_THROTTLING: "off", LOG: "off" }, withoutServices: ["mie-console"] }) as { services?: unknown[] };
   config.services = [...(config.services ?? []), { binding: "ADMIN_DIRECTORY", service: aad.name, entrypoint: "ManagedIdentityDirectory" }];
   const configPath = join(dir, "wrangler.json");
   writeFileSync(configPath, JSON.stringify(config));

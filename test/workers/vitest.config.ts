@@ -11,7 +11,7 @@ const aad = loadWorkerConfigs().find((w) => w.folder === "aad")!;
 const dir = join(ROOT, "dist", "test-aad");
 mkdirSync(dir, { recursive: true });
 const configPath = join(dir, "wrangler.json");
-writeFileSync(configPath, JSON.stringify(wranglerJson(aad, dir, { vars: { ADMIN_CLIENT_SECRET: DEFAULTS.adminClientSecret } })));
+writeFileSync(configPath, JSON.stringify(wranglerJson(aad, dir, { vars: { ADMIN_CLIENT_SECRET: DEFAULTS.adminClientSecret }, withoutServices: ["mie-console"] })));
 
 export default defineConfig({
   plugins: [cloudflareTest({ wrangler: { configPath } })],
