@@ -101,7 +101,14 @@ describe("the live flow", () => {
     const answer = await imds(`${imdsBase}/metadata/identity/oauth2/token?api-version=2018-02-01&resource=${encodeURIComponent("https://management.azure.com/")}`);
     expect(answer.status).toBe(200);
     const token = answer.body.access_token as string;
-    const events = await consoleClient.watchFlow((seen) => !!find(seen, "token-issued", (e) => e.principalId === principalId), { after });
+    // Each service reports on its own (IMDS and the authority are separate workers): wait for all three.
+    const events = await consoleClient.watchFlow(
+      (seen) =>
+        !!find(seen, "token-issued", (e) => e.principalId === principalId) &&
+        !!find(seen, "token-requested", (e) => e.resourceId === vmId) &&
+        !!find(seen, "assertion-presented", (e) => e.resourceId === vmId),
+      { after },
+    );
     const requested = find(events, "token-requested", (e) => e.resourceId === vmId)!;
     expect(requested).toMatchObject({ step: 5, service: "imds", principalId, clientId });
     expect(requested.detail).toMatchObject({ endpoint: "imds", resource: "https://management.azure.com/", identityKind: "SystemAssigned", servedFrom: "authority" });
@@ -129,7 +136,7 @@ describe("the live flow", () => {
     after = await consoleClient.lastSeq();
     const assignment = await emulator.grant(rgPath, READER, principalId);
     expect((await emulator.arm("GET", `${rgPath}?api-version=2021-04-01`, undefined, token)).status).toBe(200);
-    events = await consoleClient.watchFlow((seen) => !!find(seen, "access-granted", (e) => e.principalId === principalId), { after });
+    events = await consoleClient.watchFlow((seen) => !!find(seen, "access-granted", (e) => e.principalId === principalId) && !!find(seen, "role-assigned", (e) => e.principalId === principalId), { after });
     expect(find(events, "role-assigned", (e) => e.principalId === principalId)).toMatchObject({ step: 4, resourceId: rgPath, detail: { roleName: "Reader", assignmentName: assignment } });
     expect(find(events, "access-granted", (e) => e.principalId === principalId)!.detail!.grantedBy).toEqual({ assignmentName: assignment, roleName: "Reader", scope: rgPath });
   });
