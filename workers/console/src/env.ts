@@ -17,6 +17,8 @@ export interface ConsoleEnv {
   LOGIN_URL?: string;
   GRAPH_URL?: string;
   IMDS_URL?: string;
+  /** This console's public URL: https at the edge (its session cookie is then Secure). */
+  CONSOLE_URL?: string;
   /** off | info | debug (knob MIE_LOG, shared/request-log.ts). */
   LOG?: string;
 }

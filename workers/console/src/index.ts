@@ -51,8 +51,9 @@ app.onError((err, c) => {
 
 app.get(HEALTH_PATH, () => healthResponse());
 
-function secure(c: Context): boolean {
-  return new URL(c.req.url).protocol === "https:";
+/** Whether the console is served over https (its public URL says so; behind a proxy the request may not). */
+function secure(c: Context<Env>): boolean {
+  return (c.env.CONSOLE_URL ?? c.req.url).startsWith("https:");
 }
 
 function html(body: string): Response {
