@@ -197,6 +197,16 @@ async function main(): Promise<number> {
     if (whoami.code !== 0 || /not authenticated|not logged in/i.test(whoami.output)) throw new DeployStopped(`wrangler is not signed in to Cloudflare. ${ACCESS_HELP}`);
   }
   const secret = dryRun || !authority ? null : await adminSecret(process.env, authority);
+  if (!dryRun) {
+    // The R2 buckets the workers bind (Blob Storage's bytes): created when missing.
+    for (const bucket of new Set(workers.flatMap((w) => (w.r2_buckets ?? []).map((b) => b.bucket_name)))) {
+      console.log(`deploy: R2 bucket ${bucket}`);
+      const created = await wrangler(["r2", "bucket", "create", bucket]);
+      if (created.code !== 0 && !/already exists|already own|10004/i.test(created.output)) {
+        throw new DeployStopped(`creating the R2 bucket ${bucket} failed (wrangler exited with ${created.code}; its message is above). R2 must be enabled on the account (Dashboard → R2).`);
+      }
+    }
+  }
 
   console.log(`deploy: bundling ${workers.length} workers (the local server's bundler)`);
   const bundles = new Map(await Promise.all(workers.map(async (w) => [w.name, await bundleWorker(w)] as const)));

@@ -474,6 +474,15 @@ export abstract class IdentityHostObject<
     await this.releaseOnDelete(current);
     await this.ctx.storage.deleteAll();
     await this.ctx.storage.deleteAlarm();
+    reportFlow(this.env, this.ctx, {
+      step: 3,
+      kind: "identity-removed",
+      service: "arm",
+      resourceId: current.doc.id,
+      ...(current.system ? { principalId: current.system.principalId, clientId: current.system.clientId } : {}),
+      summary: `${current.doc.id} deleted: its identity endpoint stopped${current.system ? `, its system-assigned identity's service principal ${current.system.principalId} deleted` : ""}${Object.keys(current.userAssigned).length ? `, ${Object.keys(current.userAssigned).length} user-assigned identity(ies) detached (they stay)` : ""}`,
+      detail: { deleted: true, type: this.traits.type },
+    });
   }
 
   /** Best effort: a stale attachment only makes a later identity delete notify this host for nothing. */
