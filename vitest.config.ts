@@ -9,9 +9,10 @@ import { defineConfig } from "vitest/config";
 // SDKs, Miniflare and the rest are loaded once per process instead of once per file (about 7 s
 // of a run); no file changes process-wide state (environment, globals, mocks), and code that must
 // start from a clean process (a VM's or a site's SDK client) runs in its own child process
-// (test/support/vm-process.ts). "workers" and "workers-imds": in-runtime tests with the Workers
-// Vitest pool — the authority on its own (test/workers/), and the identity endpoints with the
-// authority as their auxiliary worker (test/workers-imds/).
+// (test/support/vm-process.ts). "workers", "workers-imds" and "workers-arm": in-runtime tests with
+// the Workers Vitest pool — the authority on its own (test/workers/), the identity endpoints with the
+// authority as their auxiliary worker (test/workers-imds/), and Resource Manager with both as its
+// auxiliary workers (test/workers-arm/).
 export default defineConfig({
   test: {
     projects: [
@@ -28,6 +29,7 @@ export default defineConfig({
       },
       "test/workers/vitest.config.ts",
       "test/workers-imds/vitest.config.ts",
+      "test/workers-arm/vitest.config.ts",
     ],
     maxWorkers: 3,
   },

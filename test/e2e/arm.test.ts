@@ -183,35 +183,7 @@ describe("resource groups", () => {
 });
 
 describe("virtual machines", () => {
-  it("404 ResourceNotFound, 404 ResourceGroupNotFound for a VM in a missing group", async () => {
-    const r = await emulator.arm("GET", emulator.vmPath("arm-rg", "ghost"));
-    expect(r.status).toBe(404);
-    expect(r.body.error).toEqual({
-      code: "ResourceNotFound",
-      message: "The Resource 'Microsoft.Compute/virtualMachines/ghost' under resource group 'arm-rg' was not found. For more details please go to https://aka.ms/ARMResourceNotFoundFix",
-    });
-    const put = await emulator.arm("PUT", emulator.vmPath("no-such-rg", "vm"), { location: "westus" });
-    expect(put.status).toBe(404);
-    expect(put.body.error.code).toBe("ResourceGroupNotFound");
-    const patch = await emulator.arm("PATCH", emulator.vmPath("arm-rg", "ghost"), { tags: {} });
-    expect(patch.status).toBe(404);
-    expect(patch.body.error.code).toBe("ResourceNotFound");
-  });
-
-  it("refuses bad identity types, bad names, missing location and bad JSON without creating anything", async () => {
-    const badType = await emulator.arm("PUT", emulator.vmPath("arm-rg", "v1"), { location: "westus", identity: { type: "Bogus" } });
-    expect(badType.status).toBe(400);
-    expect(badType.body.error.code).toBe("InvalidIdentityType");
-    const badName = await emulator.arm("PUT", emulator.vmPath("arm-rg", "_under"), { location: "westus" });
-    expect(badName.status).toBe(400);
-    expect(badName.body.error.code).toBe("InvalidResourceName");
-    const noLocation = await emulator.arm("PUT", emulator.vmPath("arm-rg", "v1"), { properties: {} });
-    expect(noLocation.body.error.code).toBe("LocationRequired");
-    const badJson = await emulator.arm("PUT", emulator.vmPath("arm-rg", "v1"), "[1,2");
-    expect(badJson.body.error.code).toBe("InvalidRequestContent");
-    expect((await emulator.arm("GET", emulator.vmPath("arm-rg", "v1"))).status).toBe(404);
-  });
-
+  // Validation and 404s: test/workers-arm/ (in-runtime).
   it("accepts the CLI's no-space type spelling for system-assigned and answers in Azure's", async () => {
     const r = await emulator.arm("PUT", emulator.vmPath("arm-rg", "spelled"), { location: "westus", identity: { type: "systemassigned" } });
     expect(r.status).toBe(201);
