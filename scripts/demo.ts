@@ -136,6 +136,8 @@ async function main(): Promise<void> {
     });
 
   console.log(bold("Managed identities, end to end") + dim(`  (Resource Manager ${e.arm}, Azure AD ${e.login}, IMDS ${e.imds})`));
+  // Presenters: the console draws every step below as it happens.
+  if (e.console) console.log(dim(`  Watch each step live in the console: ${e.console}`));
 
   step("The admin creates a resource group and a Key Vault", "Resource Manager checks the admin's token (Owner on the subscription) and stores both.");
   expect((await arm("PUT", `${rgPath}?api-version=2024-11-01`, { location: "westus" })).status === 201, "resource group created (201)");
