@@ -50,8 +50,13 @@ describe("console sign-in", () => {
     expect(wrong.headers.get("set-cookie")).toBeNull();
     const right = await form(emulator.endpoints.admin.clientSecret);
     expect(right.status).toBe(303);
-    expect(right.headers.get("set-cookie")).toMatch(/^mie_console=[^;]+; Path=\/; HttpOnly; SameSite=Strict/);
-    expect(right.headers.get("set-cookie")!.split(";")[0]).toBe(consoleClient.cookie);
+    expect(right.headers.get("set-cookie")).toMatch(/^mie_console=\d+\.[A-Za-z0-9_-]{43}; Path=\/; Max-Age=43200; HttpOnly; SameSite=Strict$/);
+    // A session whose expiry was changed (or that has expired) is refused.
+    const [expires, mac] = consoleClient.cookie.split("=")[1]!.split(".");
+    const forged = await fetch(`${origin}/api/context`, { headers: { cookie: `mie_console=${Number(expires) + 3600}.${mac}` } });
+    expect(forged.status).toBe(401);
+    const expired = await fetch(`${origin}/api/context`, { headers: { cookie: `mie_console=${Math.floor(Date.now() / 1000) - 1}.${mac}` } });
+    expect(expired.status).toBe(401);
   });
 
   it("takes changes only as JSON (a form posted from another site cannot act) and sends no-store and a CSP", async () => {

@@ -1,7 +1,8 @@
 // Who may use the console: only whoever holds the seeded admin's secret, as for the control API.
 // Signing in (the admin's secret typed on the sign-in page, or the console key the local server
-// puts in endpoints.json's console URL) sets a session cookie; both the key and the cookie are
-// HMACs of the admin's secret, so they need no storage and stop working when the secret changes.
+// puts in endpoints.json's console URL) sets a session cookie for 12 hours; the key and the
+// session are HMACs of the admin's secret (the session's with its expiry), so they need no storage
+// and stop working when the secret changes.
 import { base64UrlEncode, timingSafeEqual } from "../../../shared/encoding";
 import type { ConsoleEnv } from "./env";
 
@@ -26,8 +27,12 @@ export function consoleKey(env: ConsoleEnv): Promise<string> {
   return mac(adminSecret(env), `console sign-in key for ${env.ADMIN_CLIENT_ID.toLowerCase()}`);
 }
 
-function sessionValue(env: ConsoleEnv): Promise<string> {
-  return mac(adminSecret(env), `console session for ${env.ADMIN_CLIENT_ID.toLowerCase()}`);
+/** How long a session lasts: a working day; then the key or the secret again. */
+const SESSION_SECONDS = 12 * 3600;
+
+/** A session: its expiry (epoch seconds) and an HMAC of it under the admin's secret. */
+async function sessionValue(env: ConsoleEnv, expires: number): Promise<string> {
+  return `${expires}.${await mac(adminSecret(env), `console session for ${env.ADMIN_CLIENT_ID.toLowerCase()} until ${expires}`)}`;
 }
 
 /** Whether a sign-in attempt holds: the console key, or the admin's secret itself. */
@@ -38,7 +43,8 @@ export async function signInHolds(env: ConsoleEnv, offered: { key?: string | nul
 }
 
 export async function sessionCookie(env: ConsoleEnv, secure: boolean): Promise<string> {
-  return `${SESSION_COOKIE}=${await sessionValue(env)}; Path=/; HttpOnly; SameSite=Strict${secure ? "; Secure" : ""}`;
+  const expires = Math.floor(Date.now() / 1000) + SESSION_SECONDS;
+  return `${SESSION_COOKIE}=${await sessionValue(env, expires)}; Path=/; Max-Age=${SESSION_SECONDS}; HttpOnly; SameSite=Strict${secure ? "; Secure" : ""}`;
 }
 
 export async function signedIn(env: ConsoleEnv, cookieHeader: string | undefined): Promise<boolean> {
@@ -46,5 +52,7 @@ export async function signedIn(env: ConsoleEnv, cookieHeader: string | undefined
     ?.split(";")
     .map((part) => part.trim().split("="))
     .find(([name]) => name === SESSION_COOKIE)?.[1];
-  return !!value && timingSafeEqual(value, await sessionValue(env));
+  const expires = Number(value?.split(".")[0]);
+  if (!value || !Number.isSafeInteger(expires) || expires <= Date.now() / 1000) return false;
+  return timingSafeEqual(value, await sessionValue(env, expires));
 }
