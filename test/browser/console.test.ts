@@ -129,6 +129,50 @@ describe("the console in a browser", () => {
     await page.getByRole("button", { name: new RegExp(`^Revoke Reader from ${VM}$`) }).click();
     await expect.poll(() => page.getByRole("button", { name: new RegExp(`^Revoke Reader from ${VM}$`) }).count()).toBe(0);
     expect((await emulator.arm("GET", `${rgPath}?api-version=2021-04-01`, undefined, token)).status).toBe(403);
+  });
+
+  it("creates a web app with an identity from the Act page and asks for a token as it: App Service's endpoint appears in the flow", async () => {
+    await page.getByRole("link", { name: "Act" }).click();
+    await page.locator("#token-host option").first().waitFor({ state: "attached" });
+    const app = `console-app-${Date.now().toString(36)}`;
+    await page.getByLabel("App name (unique in the emulator)").fill(app);
+    await page.getByRole("button", { name: "Create web app" }).click();
+    await expect.poll(() => page.locator("#act-result").textContent()).toContain("200 OK");
+    const siteId = `${emulator.subscriptionPath}/resourceGroups/demo-rg/providers/Microsoft.Web/sites/${app}`;
+    await page.locator(`#token-host option[value="${siteId}"]`).waitFor({ state: "attached" });
+    await page.locator("#token-host").selectOption(siteId);
+    await page.getByLabel("Resource (audience)").fill("https://storage.azure.com/");
+    await page.getByRole("button", { name: "Ask for a token" }).click();
+    await expect.poll(() => page.locator("#act-result").textContent()).toContain("access_token");
+    await page.getByRole("link", { name: "Live flow" }).click();
+    const requested = page.locator(`li[data-kind="token-requested"][data-resource-id="${siteId}"]`);
+    await requested.waitFor();
+    expect(await requested.textContent()).toContain("App Service's identity endpoint");
+    await page.locator(`li[data-kind="endpoint-configured"][data-resource-id="${siteId}"]`).waitFor();
+  });
+
+  it("is usable with a keyboard and every control has a label", async () => {
+    await page.getByRole("link", { name: "Act" }).click();
+    await page.locator("#act-vm").waitFor();
+    const unlabelled = await page.evaluate(() =>
+      [...document.querySelectorAll("input, select, button")]
+        .filter((el) => {
+          const control = el as HTMLInputElement;
+          const named = (control.labels?.length ?? 0) > 0 || control.getAttribute("aria-label") || (el.tagName === "BUTTON" && el.textContent?.trim());
+          return !named && control.type !== "hidden";
+        })
+        .map((el) => el.outerHTML.slice(0, 80)),
+    );
+    expect(unlabelled).toEqual([]);
+    // The skip link comes first, then the navigation; Enter on a page link shows that page.
+    await page.goto(new URL(emulator.endpoints.console!).origin + "/");
+    await page.keyboard.press("Tab");
+    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe("Skip to content");
+    await page.keyboard.press("Tab");
+    await page.keyboard.press("Tab");
+    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe("Resource groups");
+    await page.keyboard.press("Enter");
+    await expect.poll(() => page.locator("#page-resources").isVisible()).toBe(true);
     expect(pageErrors).toEqual([]);
   });
 });

@@ -7,6 +7,7 @@ const RESOURCES_API = "2021-04-01";
 const AUTHZ_API = "2022-04-01";
 const COMPUTE_API = "2024-07-01";
 const MSI_API = "2023-01-31";
+const WEB_API = "2023-12-01";
 const STEP_NAMES = {
   1: "Identity enabled",
   2: "Service principal",
@@ -299,11 +300,13 @@ async function loadAct() {
   ]);
   const hosts = resources.filter((r) => /^microsoft\.(compute\/virtualmachines|web\/sites)$/i.test(r.type));
   fillSelect(document.getElementById("token-host"), hosts.map((h) => ({ value: h.id, label: `${shortType(h.type)} ${h.name}` })));
-  fillSelect(document.getElementById("uami-host"), [{ value: "", label: "(create only)" }, ...hosts.filter((h) => /virtualmachines/i.test(h.type)).map((h) => ({ value: h.id, label: h.name }))]);
+  fillSelect(document.getElementById("uami-host"), [{ value: "", label: "(create only)" }, ...hosts.map((h) => ({ value: h.id, label: `${shortType(h.type)} ${h.name}` }))]);
   fillSelect(document.getElementById("grant-principal"), principalOptions(principals));
   fillSelect(document.getElementById("grant-role"), [...roles.values()].sort((a, b) => a.properties.roleName.localeCompare(b.properties.roleName)).map((r) => ({ value: r.id, label: r.properties.roleName })));
   fillSelect(document.getElementById("grant-scope"), scopeList.map((s) => ({ value: s.id, label: s.label })));
   fillSelect(document.getElementById("fault-scope"), [{ value: "*", label: "every VM and site" }, ...hosts.map((h) => ({ value: h.id, label: `${shortType(h.type)} ${h.name}` }))]);
+  const siteName = document.getElementById("site-name");
+  if (!siteName.value) siteName.value = `demo-app-${Math.random().toString(36).slice(2, 8)}`;
   document.getElementById("clock-now").textContent = clock ? `Emulator time: ${clock.now} (offset ${clock.offsetSeconds} s)` : "";
   const list = document.getElementById("fault-list");
   list.replaceChildren(...(faults.value || faults || []).map((f) => el("li", {}, `${f.name}: ${f.status} at ${f.scope}${f.remaining !== undefined ? `, ${f.remaining} left` : ""} `,
@@ -352,6 +355,25 @@ async function createVm(event) {
   ]);
 }
 
+async function createSite(event) {
+  event.preventDefault();
+  const group = document.getElementById("site-group").value.trim();
+  const name = document.getElementById("site-name").value.trim();
+  const identity = document.getElementById("site-identity").value;
+  const rg = `/subscriptions/${context.subscriptionId}/resourceGroups/${group}`;
+  const planId = `${rg}/providers/Microsoft.Web/serverfarms/${name}-plan`;
+  await act(`PUT web app ${name}`, [
+    () => armPut(`${rg}?api-version=${RESOURCES_API}`, { location: "westus" }),
+    () => armPut(`${planId}?api-version=${WEB_API}`, { location: "westus", kind: "linux", sku: { name: "B1", tier: "Basic" }, properties: { reserved: true } }),
+    () => armPut(`${rg}/providers/Microsoft.Web/sites/${name}?api-version=${WEB_API}`, {
+      location: "westus",
+      kind: "app,linux",
+      identity: { type: identity },
+      properties: { serverFarmId: planId, httpsOnly: true, siteConfig: { linuxFxVersion: "NODE|20-lts" } },
+    }),
+  ]);
+}
+
 async function attachIdentity(event) {
   event.preventDefault();
   const group = document.getElementById("uami-group").value.trim();
@@ -364,14 +386,15 @@ async function attachIdentity(event) {
     () => armPut(`${identityId}?api-version=${MSI_API}`, { location: "westus" }),
   ];
   if (vmId) {
+    const apiVersion = /\/microsoft\.web\/sites\//i.test(vmId) ? WEB_API : COMPUTE_API;
     steps.push(async () => {
-      const vm = await api(`/api/arm${vmId}?api-version=${COMPUTE_API}`);
-      if (!vm.ok) return vm;
-      const current = vm.body.identity || { type: "None" };
+      const host = await api(`/api/arm${vmId}?api-version=${apiVersion}`);
+      if (!host.ok) return host;
+      const current = host.body.identity || { type: "None" };
       const system = /SystemAssigned/i.test(current.type || "");
       const users = Object.fromEntries(Object.keys(current.userAssignedIdentities || {}).map((id) => [id, {}]));
       users[identityId] = {};
-      return api(`/api/arm${vmId}?api-version=${COMPUTE_API}`, { method: "PATCH", body: { identity: { type: system ? "SystemAssigned, UserAssigned" : "UserAssigned", userAssignedIdentities: users } } });
+      return api(`/api/arm${vmId}?api-version=${apiVersion}`, { method: "PATCH", body: { identity: { type: system ? "SystemAssigned, UserAssigned" : "UserAssigned", userAssignedIdentities: users } } });
     });
   }
   await act(vmId ? `Attach ${name} to ${vmId.split("/").pop()}` : `PUT user-assigned identity ${name}`, steps);
@@ -498,6 +521,7 @@ async function start() {
   context = answer.body;
   document.getElementById("check-access").addEventListener("submit", (e) => checkAccess(e).catch((err) => status(err.message)));
   document.getElementById("act-vm").addEventListener("submit", (e) => createVm(e).catch((err) => status(err.message)));
+  document.getElementById("act-site").addEventListener("submit", (e) => createSite(e).catch((err) => status(err.message)));
   document.getElementById("act-uami").addEventListener("submit", (e) => attachIdentity(e).catch((err) => status(err.message)));
   document.getElementById("act-grant").addEventListener("submit", (e) => grantRole(e).catch((err) => status(err.message)));
   document.getElementById("act-token").addEventListener("submit", (e) => askToken(e).catch((err) => status(err.message)));
