@@ -179,6 +179,18 @@ describe("the live flow", () => {
     expect(notAHost.body.error.code).toBe("InvalidResourceId");
   });
 
+  it("the emulator's reset empties the flow, including the deletions' own late reports", async () => {
+    const before = await consoleClient.api("GET", "/api/flow/recent");
+    expect(before.body.value.length).toBeGreaterThan(0);
+    const reset = await emulator.arm("POST", "/emulator/reset");
+    expect(reset.status).toBe(204);
+    const resetDone = new Date().toISOString();
+    // Each worker sends its reports up to 100 ms late: wait past that, then nothing from before the reset is kept.
+    await new Promise((r) => setTimeout(r, 400));
+    const after = await consoleClient.api("GET", "/api/flow/recent");
+    expect(after.body.value.filter((e: FlowEventSeen & { at: string }) => e.at < resetDone)).toEqual([]);
+  });
+
   it("the admin's ARM answers pass through the console unchanged (status and error shape)", async () => {
     const missing = await consoleClient.api("GET", `/api/arm${emulator.subscriptionPath}/resourceGroups/no-such-rg-here?api-version=2021-04-01`);
     expect(missing.status).toBe(404);

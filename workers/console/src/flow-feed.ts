@@ -15,10 +15,14 @@ export class FlowFeed extends DurableObject<ConsoleEnv> {
   private readonly encoder = new TextEncoder();
   private keepalive: ReturnType<typeof setInterval> | null = null;
 
+  /** When the feed was last cleared (ISO 8601): events that happened before it and arrive after it are dropped. */
+  private clearedAt = "";
+
   constructor(ctx: DurableObjectState, env: ConsoleEnv) {
     super(ctx, env);
     ctx.blockConcurrencyWhile(async () => {
       this.ctx.storage.sql.exec("CREATE TABLE IF NOT EXISTS events (seq INTEGER PRIMARY KEY AUTOINCREMENT, event TEXT NOT NULL)");
+      this.clearedAt = (await this.ctx.storage.get<string>("clearedAt")) ?? "";
     });
   }
 
@@ -26,6 +30,7 @@ export class FlowFeed extends DurableObject<ConsoleEnv> {
   record(events: FlowEvent[]): void {
     const stored: FlowEvent[] = [];
     for (const event of events.slice(-KEPT_EVENTS)) {
+      if (event.at < this.clearedAt) continue;
       const row = this.ctx.storage.sql
         .exec<{ seq: number }>("INSERT INTO events (event) VALUES (?) RETURNING seq", JSON.stringify(event))
         .one();
@@ -44,8 +49,13 @@ export class FlowFeed extends DurableObject<ConsoleEnv> {
       .map((row) => ({ ...(JSON.parse(row.event) as FlowEvent), seq: row.seq }));
   }
 
-  /** Forgets every kept event (the emulator's reset). */
-  clear(): void {
+  /**
+   * Forgets every kept event (the emulator's reset), and those still on their way that happened
+   * before now (each worker sends its events up to 100 ms late).
+   */
+  async clear(): Promise<void> {
+    this.clearedAt = new Date().toISOString();
+    await this.ctx.storage.put("clearedAt", this.clearedAt);
     this.ctx.storage.sql.exec("DELETE FROM events");
     this.broadcast("event: reset\ndata: {}\n\n");
   }

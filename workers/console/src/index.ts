@@ -169,4 +169,8 @@ export class FlowRecorder extends WorkerEntrypoint<ConsoleEnv> implements FlowRe
     if (!Array.isArray(events) || events.length === 0) return;
     await stubOf<FlowFeed>(this.env.FLOW, this.env.TENANT_ID.toLowerCase()).record(events);
   }
+
+  async clear(): Promise<void> {
+    await stubOf<FlowFeed>(this.env.FLOW, this.env.TENANT_ID.toLowerCase()).clear();
+  }
 }

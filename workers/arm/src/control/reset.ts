@@ -3,7 +3,7 @@
 // resource type is covered as soon as it is registered, and each delete cleans up what the type
 // owns elsewhere (a VM's principal and IMDS host, a vault's data plane). Then the role
 // assignments but the admin's Owner, and every other worker's state: the directory but the admin
-// (the authority), VM hosts and faults (IMDS), vaults (Key Vault). The tenant, subscription,
+// (the authority), VM hosts and faults (IMDS), vaults (Key Vault), the console's flow. The tenant, subscription,
 // admin, signing keys, the local CA and the emulator clock stay.
 import { stubOf } from "../../../../shared/durable";
 import { ArmError } from "../../../../shared/errors/arm";
@@ -30,6 +30,8 @@ export async function resetEmulator(env: ArmEnv): Promise<void> {
   }
   await index.clear();
   await authorizationStore(env).reset();
+  // The console's flow starts empty too (a viewer: its failure does not fail the reset).
+  await env.CONSOLE?.clear().catch(() => undefined);
   if (failures.length) {
     throw new ArmError(
       500,
