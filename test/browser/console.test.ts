@@ -151,6 +151,28 @@ describe("the console in a browser", () => {
     await page.locator(`li[data-kind="endpoint-configured"][data-resource-id="${siteId}"]`).waitFor();
   });
 
+  it("injects an identity-endpoint fault and advances the clock from the Act page; the fault appears in the flow", async () => {
+    await page.getByRole("link", { name: "Act" }).click();
+    await page.locator(`#fault-scope option[value="${vmId}"]`).waitFor({ state: "attached" });
+    await page.locator("#fault-scope").selectOption(vmId);
+    await page.locator("#fault-status").selectOption("503");
+    await page.getByLabel("Requests affected").fill("1");
+    await page.getByRole("button", { name: "Inject" }).click();
+    await expect.poll(() => page.locator("#act-result").textContent()).toContain("200 OK");
+    await expect.poll(() => page.locator("#fault-list li").count()).toBe(1);
+    await page.locator("#token-host").selectOption(vmId);
+    await page.getByLabel("Resource (audience)").fill("https://vault.azure.net");
+    await page.getByRole("button", { name: "Ask for a token" }).click();
+    await expect.poll(() => page.locator("#act-result").textContent()).toContain("503");
+    await page.getByLabel("Seconds").fill("120");
+    await page.getByRole("button", { name: "Advance" }).click();
+    await expect.poll(() => page.locator("#clock-now").textContent()).toContain("(offset 120 s)");
+    await page.getByRole("link", { name: "Live flow" }).click();
+    const fault = page.locator(`li[data-kind="token-refused"][data-resource-id="${vmId}"]`).filter({ hasText: "injected fault" });
+    await fault.waitFor();
+    expect(await fault.textContent()).toContain("answers 503");
+  });
+
   it("is usable with a keyboard and every control has a label", async () => {
     await page.getByRole("link", { name: "Act" }).click();
     await page.locator("#act-vm").waitFor();

@@ -6,6 +6,7 @@
 // - 2017-09-01 (legacy MSI_*): header `secret`; selector clientid; expires_on as a date string.
 // Checked in this order: method, api-version, the secret header, resource, selectors; then the
 // site's faults, then the token.
+import type { WaitUntil } from "../../../shared/flow";
 import { AppServiceIdentityError, AppServiceIdentityErrors, APP_SERVICE_IDENTITY_VERSIONS } from "../../../shared/errors/app-service-identity";
 import { stubOf } from "../../../shared/durable";
 import { noteCaller } from "../../../shared/request-log";
@@ -18,16 +19,16 @@ export function siteHost(env: ImdsEnv, endpointKey: string) {
   return stubOf<SiteIdentityHost>(env.SITE_HOSTS, endpointKey);
 }
 
-export async function appServiceToken(request: Request, env: ImdsEnv, endpointKey: string): Promise<Response> {
+export async function appServiceToken(request: Request, env: ImdsEnv, endpointKey: string, keeper?: WaitUntil): Promise<Response> {
   try {
-    return await answer(request, env, endpointKey);
+    return await answer(request, env, endpointKey, keeper);
   } catch (err) {
     if (err instanceof AppServiceIdentityError) return err.response();
     throw err;
   }
 }
 
-async function answer(request: Request, env: ImdsEnv, endpointKey: string): Promise<Response> {
+async function answer(request: Request, env: ImdsEnv, endpointKey: string, keeper?: WaitUntil): Promise<Response> {
   if (request.method !== "GET") throw AppServiceIdentityErrors.methodNotAllowed();
   const query = new URL(request.url).searchParams;
   const version = query.get("api-version");
@@ -55,7 +56,7 @@ async function answer(request: Request, env: ImdsEnv, endpointKey: string): Prom
       };
   if (Object.values(selector).filter(Boolean).length > 1) throw AppServiceIdentityErrors.conflictingSelectors();
 
-  const fault = await faultFor(env, async () => site.siteResourceId);
+  const fault = await faultFor(env, async () => site.siteResourceId, keeper ? { keeper, endpoint: "appservice" } : undefined);
   if (fault) throw AppServiceIdentityErrors.fault(fault.status!, fault.name, fault.retryAfterSeconds);
 
   const result = await host.getToken({ resource, selector });

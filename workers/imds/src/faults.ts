@@ -3,6 +3,7 @@
 // EmulatorState, where each matching request spends one of a fault's count; each isolate keeps
 // only "how many are active", pushed by Resource Manager and re-read at most once a second, so
 // that with no fault active a token request costs nothing extra.
+import { reportFlow, type WaitUntil } from "../../../shared/flow";
 import { emulatorNow } from "../../../shared/emulator-clock";
 import { EMULATOR_STATE_NAME, type EmulatorState } from "../../../shared/emulator-state";
 import { stubOf } from "../../../shared/durable";
@@ -31,7 +32,11 @@ async function faultsMayApply(env: ImdsEnv): Promise<boolean> {
  * The fault a token request of the VM `vmResourceId()` names meets, if any (one of its count is
  * spent). A delay is waited here; a fault with a status is returned for the caller to answer.
  */
-export async function faultFor(env: ImdsEnv, vmResourceId: () => Promise<string | null>): Promise<FaultDefinition | null> {
+export async function faultFor(
+  env: ImdsEnv,
+  vmResourceId: () => Promise<string | null>,
+  report?: { keeper: WaitUntil; endpoint: "imds" | "appservice" },
+): Promise<FaultDefinition | null> {
   if (!(await faultsMayApply(env))) return null;
   const resourceId = await vmResourceId();
   if (!resourceId) return null;
@@ -39,6 +44,19 @@ export async function faultFor(env: ImdsEnv, vmResourceId: () => Promise<string 
   noteActiveFaults(remaining);
   if (!fault) return null;
   if (fault.delayMs) await new Promise((resolve) => setTimeout(resolve, fault.delayMs));
+  // Step 5 of the console's flow: the injected fault, as the hosted code meets it.
+  if (report) {
+    reportFlow(env, report.keeper, {
+      step: 5,
+      kind: fault.status ? "token-refused" : "token-requested",
+      service: "imds",
+      resourceId,
+      summary: fault.status
+        ? `injected fault '${fault.name}': ${report.endpoint === "imds" ? "IMDS" : "App Service's identity endpoint"} answers ${fault.status}${fault.retryAfterSeconds !== undefined ? ` (Retry-After ${fault.retryAfterSeconds} s)` : ""} on ${resourceId}`
+        : `injected fault '${fault.name}': the token request on ${resourceId} waited ${fault.delayMs} ms`,
+      detail: { endpoint: report.endpoint, fault },
+    });
+  }
   return fault.status ? fault : null;
 }
 

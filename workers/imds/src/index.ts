@@ -79,7 +79,7 @@ app.get(HEALTH_PATH, () => healthResponse());
 app.all("*", async (c) => {
   const url = new URL(c.req.url);
   const site = SITE_TOKEN_PATH.exec(url.pathname.replace(/\/{2,}/g, "/"));
-  if (site) return appServiceToken(c.req.raw, c.env, site[1]!.toLowerCase());
+  if (site) return appServiceToken(c.req.raw, c.env, site[1]!.toLowerCase(), c.executionCtx);
   const match = VM_PATH.exec(url.pathname.replace(/\/{2,}/g, "/"));
   if (!match) throw ImdsErrors.notFound();
   const endpointKey = match[1]!.toLowerCase();
@@ -89,7 +89,7 @@ app.all("*", async (c) => {
   if (rest === "/metadata/identity/oauth2/token") {
     if (c.req.method !== "GET") throw ImdsErrors.methodNotAllowed();
     guard(c);
-    const fault = await faultFor(c.env, async () => (await host(c.env, endpointKey).instance())?.vmResourceId ?? null);
+    const fault = await faultFor(c.env, async () => (await host(c.env, endpointKey).instance())?.vmResourceId ?? null, { keeper: c.executionCtx, endpoint: "imds" });
     if (fault) return faultResponse(fault);
     return tokenResponse(c, endpointKey, queryOf(url));
   }
