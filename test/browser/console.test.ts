@@ -63,7 +63,10 @@ describe("the console in a browser", () => {
     await page.getByRole("link", { name: "Resource groups" }).click();
     const row = page.locator(`tr[data-resource-id="${vmId}"]`);
     await row.waitFor();
-    expect(await row.locator("td").allTextContents()).toEqual([VM, "virtualMachines", "SystemAssigned", principalId, ""]);
+    const cells = await row.locator("td").allTextContents();
+    expect(cells.slice(0, 4)).toEqual([VM, "virtualMachines", "SystemAssigned", principalId]);
+    expect(cells[4]).toMatch(/^[0-9a-f-]{36}$/); // its client id, from the directory
+    expect(cells[5]).toBe("");
     await screenshot("resources");
     await page.getByRole("link", { name: "Directory" }).click();
     const principal = page.getByRole("row").filter({ hasText: principalId });
@@ -171,6 +174,11 @@ describe("the console in a browser", () => {
     const fault = page.locator(`li[data-kind="token-refused"][data-resource-id="${vmId}"]`).filter({ hasText: "injected fault" });
     await fault.waitFor();
     expect(await fault.textContent()).toContain("answers 503");
+    // The filter keeps only the events that mention every word typed.
+    await page.getByLabel("Filter").fill("injected fault");
+    await expect.poll(() => page.locator("#flow-events > li:not([hidden])").count()).toBe(1);
+    await page.getByLabel("Filter").fill("");
+    await expect.poll(() => page.locator("#flow-events > li:not([hidden])").count()).toBeGreaterThan(5);
   });
 
   it("is usable with a keyboard and every control has a label", async () => {

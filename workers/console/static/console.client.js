@@ -144,10 +144,13 @@ function route() {
 async function loadResources() {
   const body = document.getElementById("resources-body");
   const sub = `/subscriptions/${context.subscriptionId}`;
-  const [groups, resources] = await Promise.all([
+  const [groups, resources, principals] = await Promise.all([
     armList(`${sub}/resourcegroups?api-version=${RESOURCES_API}`),
     armList(`${sub}/resources?api-version=${RESOURCES_API}`),
+    directory(),
   ]);
+  // Resource Manager shows a system-assigned identity's principal id; its client id is the directory's appId.
+  const appIds = new Map(principals.map((p) => [p.id.toLowerCase(), p.appId]));
   body.replaceChildren();
   if (!groups.length) body.append(el("p", {}, "No resource groups yet. Create a VM from ", el("a", { href: "#/act" }, "Act"), ", or with az, the SDKs or a template."));
   for (const group of groups) {
@@ -155,12 +158,13 @@ async function loadResources() {
     body.append(el("section", { className: "card", "aria-label": `Resource group ${group.name}` },
       el("h3", {}, `${group.name} `, el("span", { className: "pill" }, group.location)),
       inGroup.length ? el("table", {},
-        el("thead", {}, el("tr", {}, ["Name", "Type", "Identity", "Principal id", "User-assigned identities (client id)"].map((h) => el("th", { scope: "col" }, h)))),
+        el("thead", {}, el("tr", {}, ["Name", "Type", "Identity", "Principal id", "Client id", "User-assigned identities (client id)"].map((h) => el("th", { scope: "col" }, h)))),
         el("tbody", {}, inGroup.map((r) => el("tr", { "data-resource-id": r.id },
           el("td", {}, r.name),
           el("td", {}, shortType(r.type)),
           el("td", {}, r.identity ? r.identity.type : shortType(r.type) === "userAssignedIdentities" ? "is an identity" : "none"),
           el("td", { className: "mono" }, r.identity && r.identity.principalId ? r.identity.principalId : ""),
+          el("td", { className: "mono" }, r.identity && r.identity.principalId ? appIds.get(r.identity.principalId.toLowerCase()) || "" : ""),
           el("td", { className: "mono" }, r.identity && r.identity.userAssignedIdentities
             ? Object.entries(r.identity.userAssignedIdentities).map(([id, v]) => el("div", {}, `${id.split("/").pop()}: ${v.clientId || ""}`)) : ""),
         )))) : el("p", {}, "No resources in this group.")));
@@ -474,12 +478,24 @@ function renderEvent(event) {
     parts.length ? el("details", {}, el("summary", {}, "Details"), ...parts) : null);
 }
 
+/** The flow filter: events whose text contains every word typed (a VM's name, a step, a service). */
+function matchesFilter(node) {
+  const words = document.getElementById("flow-filter").value.toLowerCase().split(/\s+/).filter(Boolean);
+  const text = `${node.textContent} ${node.dataset.resourceId || ""}`.toLowerCase();
+  return words.every((w) => text.includes(w));
+}
+
+function applyFilter() {
+  for (const node of flowList().children) node.hidden = !matchesFilter(node);
+}
+
 function addEvent(event) {
   if (shown.has(event.seq)) return;
   shown.add(event.seq);
   if (document.getElementById("flow-pause").checked) return;
   const list = flowList();
   const node = renderEvent(event);
+  node.hidden = !matchesFilter(node);
   // Newest first; events from different services can arrive out of order: placed by time, then sequence.
   const key = (e) => `${e.at}|${String(e.seq).padStart(12, "0")}`;
   node.dataset.key = key(event);
@@ -528,6 +544,7 @@ async function start() {
   document.getElementById("act-clock").addEventListener("submit", (e) => advanceClock(e).catch((err) => status(err.message)));
   document.getElementById("act-fault").addEventListener("submit", (e) => injectFault(e).catch((err) => status(err.message)));
   document.getElementById("flow-clear").addEventListener("click", () => flowList().replaceChildren());
+  document.getElementById("flow-filter").addEventListener("input", applyFilter);
   for (const button of document.querySelectorAll("[data-refresh]")) button.addEventListener("click", () => route());
   window.addEventListener("hashchange", route);
   connectFlow();
