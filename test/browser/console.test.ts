@@ -185,7 +185,7 @@ describe("the console in a browser", () => {
     await page.getByRole("link", { name: "Act" }).click();
     await page.locator("#act-vm").waitFor();
     const unlabelled = await page.evaluate(() =>
-      [...document.querySelectorAll("input, select, button")]
+      Array.from(document.querySelectorAll("input, select, button"))
         .filter((el) => {
           const control = el as HTMLInputElement;
           const named = (control.labels?.length ?? 0) > 0 || control.getAttribute("aria-label") || (el.tagName === "BUTTON" && el.textContent?.trim());

@@ -4,8 +4,8 @@
 // endpoint issues tokens for; a blob az uploaded with --auth-mode login reads back with
 // --auth-mode key and with the SDK; a function app's storage connection string names the account.
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { decodeJwt, TestEmulator } from "../support/emulator";
-import { ChrootSession } from "./az-root";
+import { decodeJwt, TestEmulator } from "../support/emulator.ts";
+import { ChrootSession } from "./az-root.ts";
 
 const RG = "azweb-rg";
 const ACCOUNT = "azstore1";

@@ -26,7 +26,7 @@ export class ChrootSession {
   readonly inside: string;
   private readonly outside: string;
 
-  constructor(name: string, private readonly caCertificate: string) {
+  constructor(name: string, caCertificate: string) {
     requireAzRoot();
     this.inside = `/tmp/mie-${name}-${process.pid}`;
     this.outside = join(AZ_ROOT, this.inside);

@@ -2,8 +2,8 @@
 // CLI: images, the network az builds around a VM, the deployment it sends, and the identities the
 // created VM really has.
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { decodeJwt, imds, TestEmulator } from "../support/emulator";
-import { ChrootSession } from "./az-root";
+import { decodeJwt, imds, TestEmulator } from "../support/emulator.ts";
+import { ChrootSession } from "./az-root.ts";
 
 const RG = "vmc-rg";
 

@@ -4,8 +4,8 @@
 // what it should, a secret az set is read back by SecretClient and by az --id.
 import { SecretClient } from "@azure/keyvault-secrets";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { decodeJwt, imds, TestEmulator } from "../support/emulator";
-import { ChrootSession } from "./az-root";
+import { decodeJwt, imds, TestEmulator } from "../support/emulator.ts";
+import { ChrootSession } from "./az-root.ts";
 
 const RG = "az-rg";
 const VAULT = "azkv1";

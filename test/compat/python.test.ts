@@ -3,8 +3,8 @@
 // fresh emulator, set up as the README's "Using Python" says: the CA through REQUESTS_CA_BUNDLE,
 // a VM's IMDS base through AZURE_POD_IDENTITY_AUTHORITY_HOST.
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { TestEmulator } from "../support/emulator";
-import { ChrootSession } from "./az-root";
+import { TestEmulator } from "../support/emulator.ts";
+import { ChrootSession } from "./az-root.ts";
 
 const VAULT = "pykv1";
 
