@@ -72,6 +72,11 @@ let pending: FlowEvent[] = [];
 /** Events past MAX_BATCH in this window, by step and kind: sent as one event each ("and N more"). */
 let omitted = new Map<string, { step: FlowStep; kind: FlowKind; service: FlowService; count: number }>();
 let sending: Promise<void> | null = null;
+/** Which send is current: an abandoned one that wakes up late leaves the events to the newer one. */
+let sendingTicket: symbol | null = null;
+/** When the current send was scheduled: one older than SEND_LOST_MS was cut off with its request (see below). */
+let sendingSince = 0;
+const SEND_LOST_MS = 2_000;
 /**
  * How long events gather before one call carries them all, and how many it carries one by one.
  * A person reads a few events a second; under a load test (thousands of tokens a second) the
@@ -93,9 +98,16 @@ export function reportFlow(env: FlowEnv, keeper: WaitUntil | undefined, event: O
     counted.count++;
     omitted.set(key, counted);
   }
-  if (sending) return;
-  sending = (async () => {
+  // A send belongs to the request that scheduled it; if that request's work was cancelled (its
+  // client went away before the answer), its timer never fires. Such a send is abandoned and a
+  // new one scheduled, so one cut-off request never silences the flow.
+  if (sending && Date.now() - sendingSince < SEND_LOST_MS) return;
+  sendingSince = Date.now();
+  const ticket = Symbol("send");
+  sendingTicket = ticket;
+  const mine = (async () => {
     await new Promise((resolve) => setTimeout(resolve, BATCH_WINDOW_MS));
+    if (sendingTicket !== ticket) return; // abandoned, and a newer send has taken over the pending events
     const batch = pending;
     const at = new Date().toISOString();
     for (const { step, kind, service, count } of omitted.values()) {
@@ -110,5 +122,6 @@ export function reportFlow(env: FlowEnv, keeper: WaitUntil | undefined, event: O
       /* the console is a viewer: its absence never affects the flow it shows */
     }
   })();
-  keeper.waitUntil(sending);
+  sending = mine;
+  keeper.waitUntil(mine);
 }
