@@ -1,7 +1,8 @@
 import { defineConfig } from "vitest/config";
 
-// Two projects. "e2e" (and unit): each end-to-end file starts one local emulator (all workers,
-// real sockets) in beforeAll and drives it over HTTP with the unmodified Azure SDKs; three files
+// Four projects. "e2e" (and unit): end-to-end files drive a local emulator (all workers, real
+// sockets) over HTTP with the unmodified Azure SDKs: the run's shared one (test/support/shared-stack.ts,
+// TestEmulator.shared()), or their own when they reset it, move its clock, restart it or change a knob; three files
 // at a time on the 2-core target: with two, the cores idled while files waited on purpose (SDK
 // retry policies, real token expiry), and the suite took 68 s instead of 53-56 s (only lower
 // bounds on elapsed time are asserted, so contention cannot fail a test). The files share their
@@ -20,7 +21,7 @@ export default defineConfig({
         test: {
           name: "e2e",
           include: ["test/e2e/**/*.test.ts", "test/unit/**/*.test.ts"],
-          globalSetup: ["test/support/global-setup.ts"],
+          globalSetup: ["test/support/global-setup.ts", "test/support/shared-stack.ts"],
           pool: "forks",
           isolate: false,
           testTimeout: 60_000,

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TestEmulator, decodeJwt } from "../support/emulator.ts";
 import { runInSite, tokenFromVm, type SiteEnvironment } from "../support/vm-process.ts";
 
-const emulator = new TestEmulator();
+const emulator = TestEmulator.shared();
 const WEB_API = "2023-01-01";
 const RG = "appsvc-rg";
 

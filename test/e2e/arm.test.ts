@@ -5,7 +5,7 @@ import { SignJWT, generateKeyPair } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ARM_API, TestEmulator, imds } from "../support/emulator.ts";
 
-const emulator = new TestEmulator();
+const emulator = TestEmulator.shared();
 let resources: ResourceManagementClient;
 
 beforeAll(async () => {

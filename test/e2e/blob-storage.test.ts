@@ -10,7 +10,7 @@ import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TestEmulator } from "../support/emulator.ts";
 
-const emulator = new TestEmulator();
+const emulator = TestEmulator.shared();
 const RG = "blob-rg";
 const ACCOUNT = `blob${randomUUID().replace(/-/g, "").slice(0, 10)}`;
 const STORAGE_API = "2024-01-01";

@@ -15,7 +15,7 @@ import { TestEmulator, decodeJwt, type GraphAnswer } from "../support/emulator.t
 
 x509.cryptoProvider.set(webcrypto as Crypto);
 
-const emulator = new TestEmulator();
+const emulator = TestEmulator.shared();
 const GRAPH_SCOPE = "https://graph.microsoft.com/.default";
 const ARM_SCOPE = "https://management.azure.com/.default";
 const MSI_API = "2024-11-30";

@@ -5,7 +5,7 @@ import { request } from "node:https";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TestEmulator } from "../support/emulator.ts";
 
-const emulator = new TestEmulator();
+const emulator = TestEmulator.shared();
 beforeAll(() => emulator.start());
 afterAll(() => emulator.dispose());
 

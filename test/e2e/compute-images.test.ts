@@ -5,7 +5,7 @@ import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ARM_API, TestEmulator, decodeJwt, imds } from "../support/emulator.ts";
 
-const emulator = new TestEmulator();
+const emulator = TestEmulator.shared();
 let subscriptionId: string;
 
 beforeAll(async () => {

@@ -11,7 +11,7 @@ const READER = "acdd72a7-3385-48ef-bd42-f606fba81ae7";
 const CONTRIBUTOR = "b24988ac-6180-42a0-ab88-20f7382dd24c";
 const SECRETS_USER = "4633458b-17de-408a-b874-0445c86b69e6";
 
-const emulator = new TestEmulator();
+const emulator = TestEmulator.shared();
 let sub: string;
 
 const deploymentPath = (rg: string, name: string, suffix = "") =>

@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { decodeJwt, imds, TestEmulator } from "../support/emulator.ts";
 
-const emulator = new TestEmulator();
+const emulator = TestEmulator.shared();
 let endpoint: string;
 let bare: string;
 const token = (query: string) => `${endpoint}/metadata/identity/oauth2/token?${query}`;

@@ -19,7 +19,7 @@ const AUTHZ_API = "2022-04-01";
 const SECRETS_OFFICER = "b86a8fe4-44ce-4948-aee5-eccb2c155cd7";
 const SUFFIX = "vault.localhost";
 
-const emulator = new TestEmulator();
+const emulator = TestEmulator.shared();
 const RG = "kvh-rg";
 const VAULT = `kvh-${randomUUID().slice(0, 8)}`;
 /** A vault the admin (Owner, no data role) holds nothing on. */

@@ -5,7 +5,7 @@ import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ARM_API, TestEmulator, decodeJwt, imds } from "../support/emulator.ts";
 
-const emulator = new TestEmulator();
+const emulator = TestEmulator.shared();
 const NET_API = "2022-01-01";
 const TEMPLATE_API = "2015-06-15";
 const RG = "net-rg";

@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TestEmulator } from "../support/emulator.ts";
 
-const emulator = new TestEmulator();
+const emulator = TestEmulator.shared();
 beforeAll(() => emulator.start());
 afterAll(() => emulator.dispose());
 

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ARM_API, TestEmulator } from "../support/emulator.ts";
 import { head, rawRequest, type RawResponse } from "../support/raw-http.ts";
 
-const emulator = new TestEmulator();
+const emulator = TestEmulator.shared();
 const RG = "limits-rg";
 const VAULT = `kv-lim-${randomUUID().slice(0, 8)}`;
 const MB = 1024 * 1024;

@@ -15,7 +15,7 @@ const ROLES = {
   keyOperator: "81a9662b-bebf-436f-a333-f67b29880f12",
 };
 
-const emulator = new TestEmulator();
+const emulator = TestEmulator.shared();
 const RG = "storage-rg";
 const OTHER_RG = "storage-other-rg";
 let client: StorageManagementClient;

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { decodeJwt, imds, TestEmulator } from "../support/emulator.ts";
 import { tokenFromVm } from "../support/vm-process.ts";
 
-const emulator = new TestEmulator();
+const emulator = TestEmulator.shared();
 let compute: ComputeManagementClient;
 let resources: ResourceManagementClient;
 

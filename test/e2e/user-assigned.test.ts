@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TestEmulator, decodeJwt, imds } from "../support/emulator.ts";
 import { tokenFromVm } from "../support/vm-process.ts";
 
-const emulator = new TestEmulator();
+const emulator = TestEmulator.shared();
 let msi: ManagedServiceIdentityClient;
 const MSI_API = "2024-11-30";
 

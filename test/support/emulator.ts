@@ -1,5 +1,6 @@
 // Starts a whole emulator for one test file and gives the tests the plain-HTTP tools they need.
 import { ClientSecretCredential } from "@azure/identity";
+import { inject } from "vitest";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -14,6 +15,13 @@ import {
 } from "../../scripts/stack.ts";
 
 export const ARM_API = "2024-11-01";
+
+declare module "vitest" {
+  export interface ProvidedContext {
+    /** The run's shared emulator (test/support/shared-stack.ts). */
+    sharedEndpoints: Endpoints;
+  }
+}
 
 export interface GraphAnswer {
   status: number;
@@ -36,7 +44,21 @@ export class TestEmulator {
     this.dataDir = mkdtempSync(join(tmpdir(), "mie-test-"));
   }
 
+  /** The run's shared emulator (test/support/shared-stack.ts): start() attaches to it, dispose() leaves it running. */
+  static shared(): TestEmulator {
+    const emulator = new TestEmulator();
+    emulator.sharedStack = true;
+    return emulator;
+  }
+
+  private sharedStack = false;
+
   async start(): Promise<this> {
+    if (this.sharedStack) {
+      this.endpoints = inject("sharedEndpoints");
+      this.started = true;
+      return this;
+    }
     // Two test files start emulators at once: a port taken in between means new ports, not a failure.
     for (let attempt = 1; ; attempt++) {
       try {
@@ -77,6 +99,7 @@ export class TestEmulator {
     await this.stop();
     rmSync(this.dataDir, { recursive: true, force: true });
   }
+
 
   adminCredential(): ClientSecretCredential {
     const e = this.endpoints;
