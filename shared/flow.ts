@@ -86,15 +86,25 @@ const SEND_LOST_MS = 2_000;
 const BATCH_WINDOW_MS = 100;
 const MAX_BATCH = 25;
 
-/** Reports `event` to the console, if there is one, after a short batching window. */
-export function reportFlow(env: FlowEnv, keeper: WaitUntil | undefined, event: Omit<FlowEvent, "at"> & { at?: string }): void {
+/** What an event is (its step, kind and service): all a counted event needs. */
+export type FlowHead = Pick<FlowEvent, "step" | "kind" | "service">;
+/** The rest of an event, built only when it is sent one by one. */
+export type FlowBody = Omit<FlowEvent, "seq" | "at" | keyof FlowHead>;
+
+/**
+ * Reports an event to the console, if there is one, after a short batching window. The body is a
+ * function: it runs only when a console is bound and the event is sent one by one, so the paths
+ * that report (every token, every authorization check) build summaries and decode tokens for
+ * nothing else.
+ */
+export function reportFlow(env: FlowEnv, keeper: WaitUntil | undefined, head: FlowHead, body: () => FlowBody): void {
   const recorder = env.CONSOLE;
   if (!recorder || !keeper) return;
   if (pending.length < MAX_BATCH) {
-    pending.push({ ...event, at: event.at ?? new Date().toISOString() });
+    pending.push({ ...head, ...body(), at: new Date().toISOString() });
   } else {
-    const key = `${event.step}|${event.kind}|${event.service}`;
-    const counted = omitted.get(key) ?? { step: event.step, kind: event.kind, service: event.service, count: 0 };
+    const key = `${head.step}|${head.kind}|${head.service}`;
+    const counted = omitted.get(key) ?? { ...head, count: 0 };
     counted.count++;
     omitted.set(key, counted);
   }

@@ -50,14 +50,11 @@ export async function handleTokenRequest(ctx: TokenEndpointContext): Promise<Rec
   } catch (err) {
     if (err instanceof AadError) {
       const clientId = ctx.form.get("client_id") ?? undefined;
-      reportFlow(ctx.env, ctx.keeper, {
-        step: 6,
-        kind: "token-refused",
-        service: "aad",
+      reportFlow(ctx.env, ctx.keeper, { step: 6, kind: "token-refused", service: "aad" }, () => ({
         summary: `the authority refuses ${clientId ?? "a client"}: ${err.error}, ${err.message.split("\r\n")[0]}`,
         ...(clientId ? { clientId } : {}),
         detail: { status: err.status, error: err.error, aadsts: err.aadsts, description: err.message, grantType: ctx.form.get("grant_type"), requested: ctx.form.get("resource") ?? ctx.form.get("scope") },
-      });
+      }));
     }
     throw err;
   }
@@ -156,10 +153,7 @@ async function issueToken(ctx: TokenEndpointContext): Promise<Record<string, unk
     extraClaims,
   });
   const expiresIn = issued.expiresOn - issued.issuedAt;
-  reportFlow(env, ctx.keeper, {
-    step: 6,
-    kind: "token-issued",
-    service: "aad",
+  reportFlow(env, ctx.keeper, { step: 6, kind: "token-issued", service: "aad" }, () => ({
     summary: `the authority issues ${principal.displayName} (${principal.servicePrincipalType === "ManagedIdentity" ? "managed identity" : "application"}) a token for ${audience}, proven by ${via === "imds" ? "its certificate (client assertion from the identity endpoint)" : via === "secret" ? "a client secret" : via === "federation" ? "a federated assertion" : "a certificate"}`,
     principalId: principal.id,
     clientId: principal.appId,
@@ -173,7 +167,7 @@ async function issueToken(ctx: TokenEndpointContext): Promise<Record<string, unk
       token: issued.accessToken,
       ...jwtParts(issued.accessToken),
     },
-  });
+  }));
   if (logEnabled(env)) {
     const debug = logEnabled(env, "debug") ? ` exp=${new Date(issued.expiresOn * 1000).toISOString()} v${ctx.version}` : "";
     logLine(env, "aad", `token issued principal=${principal.id} ${JSON.stringify(principal.displayName)} app=${principal.appId} audience=${audience} via=${via}${debug}`);

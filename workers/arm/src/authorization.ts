@@ -66,10 +66,7 @@ async function permitted(
  */
 function reportDecision(env: ArmEnv, principal: Asker, action: string, scope: string, kind: "action" | "dataAction", decision: AccessDecision): void {
   if (decision.allowed && principal.appId?.toLowerCase() === env.ADMIN_CLIENT_ID.toLowerCase()) return;
-  reportFlow(env, principal.keeper, {
-    step: 7,
-    kind: decision.allowed ? "access-granted" : "access-denied",
-    service: principal.service ?? "arm",
+  reportFlow(env, principal.keeper, { step: 7, kind: decision.allowed ? "access-granted" : "access-denied", service: principal.service ?? "arm" }, () => ({
     summary: decision.allowed
       ? `${action} at ${scope}: granted by ${decision.grantedBy?.roleName} at ${decision.grantedBy?.scope}`
       : `${action} at ${scope}: denied, ${decision.reason ?? "no role assignment grants it"}`,
@@ -85,7 +82,7 @@ function reportDecision(env: ArmEnv, principal: Asker, action: string, scope: st
       ...(decision.reason ? { reason: decision.reason } : {}),
       ...(!decision.allowed && !enforcementOn(env) ? { enforcement: "off: allowed anyway" } : {}),
     },
-  });
+  }));
 }
 
 /** Throws ARM's 403 AuthorizationFailed unless the caller holds `action` at `scope`. */

@@ -46,16 +46,13 @@ export async function faultFor(
   if (fault.delayMs) await new Promise((resolve) => setTimeout(resolve, fault.delayMs));
   // Step 5 of the console's flow: the injected fault, as the hosted code meets it.
   if (report) {
-    reportFlow(env, report.keeper, {
-      step: 5,
-      kind: fault.status ? "token-refused" : "token-requested",
-      service: "imds",
+    reportFlow(env, report.keeper, { step: 5, kind: fault.status ? "token-refused" : "token-requested", service: "imds" }, () => ({
       resourceId,
       summary: fault.status
         ? `injected fault '${fault.name}': ${report.endpoint === "imds" ? "IMDS" : "App Service's identity endpoint"} answers ${fault.status}${fault.retryAfterSeconds !== undefined ? ` (Retry-After ${fault.retryAfterSeconds} s)` : ""} on ${resourceId}`
         : `injected fault '${fault.name}': the token request on ${resourceId} waited ${fault.delayMs} ms`,
       detail: { endpoint: report.endpoint, fault },
-    });
+    }));
   }
   return fault.status ? fault : null;
 }

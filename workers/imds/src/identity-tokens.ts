@@ -96,16 +96,13 @@ export class IdentityTokens {
     const tokenEndpoint = `${loginBase}/${identity.tenantId}/oauth2/token`;
     const { assertion, reused } = await this.clientAssertion(identity, tokenEndpoint, hostResourceId);
     if (trace) {
-      reportFlow(this.env, trace.keeper, {
-        step: 6,
-        kind: "assertion-presented",
-        service: "imds",
+      reportFlow(this.env, trace.keeper, { step: 6, kind: "assertion-presented", service: "imds" }, () => ({
         summary: `${trace.endpoint === "imds" ? "IMDS" : "App Service's endpoint"} presents a client assertion signed with the certificate of ${identity.clientId}${reused ? " (reused: still valid)" : ""} to ${tokenEndpoint}`,
         resourceId: hostResourceId,
         principalId: identity.principalId,
         clientId: identity.clientId,
         detail: { tokenEndpoint, resource, reused, assertion: jwtParts(assertion) },
-      });
+      }));
     }
     const response = await this.env.AAD.fetch(
       new Request(tokenEndpoint, {
@@ -187,15 +184,14 @@ export function reportTokenRequest(
   servedFrom: "cache" | "authority" | "isolate copy",
   bypassCache = false,
 ): void {
-  const selector = Object.entries(trace.selector).filter(([, v]) => v).map(([k, v]) => `${k}=${v}`);
-  reportFlow(env, trace.keeper, {
-    step: 5,
-    kind: "token-requested",
-    service: "imds",
-    summary: `code on ${hostResourceId} asks ${trace.endpoint === "imds" ? "IMDS" : "App Service's identity endpoint"} for a token for ${resource}; ${identity.kind === "SystemAssigned" ? "system-assigned" : "user-assigned"} identity ${identity.clientId} chosen${selector.length ? ` by ${selector.join(", ")}` : ""}; ${servedFrom === "authority" ? "asking the authority" : "served from the endpoint's cache"}`,
-    resourceId: hostResourceId,
-    principalId: identity.principalId,
-    clientId: identity.clientId,
-    detail: { endpoint: trace.endpoint, resource, selector: trace.selector, identityKind: identity.kind, servedFrom, bypassCache },
+  reportFlow(env, trace.keeper, { step: 5, kind: "token-requested", service: "imds" }, () => {
+    const selector = Object.entries(trace.selector).filter(([, v]) => v).map(([k, v]) => `${k}=${v}`);
+    return {
+      summary: `code on ${hostResourceId} asks ${trace.endpoint === "imds" ? "IMDS" : "App Service's identity endpoint"} for a token for ${resource}; ${identity.kind === "SystemAssigned" ? "system-assigned" : "user-assigned"} identity ${identity.clientId} chosen${selector.length ? ` by ${selector.join(", ")}` : ""}; ${servedFrom === "authority" ? "asking the authority" : "served from the endpoint's cache"}`,
+      resourceId: hostResourceId,
+      principalId: identity.principalId,
+      clientId: identity.clientId,
+      detail: { endpoint: trace.endpoint, resource, selector: trace.selector, identityKind: identity.kind, servedFrom, bypassCache },
+    };
   });
 }

@@ -78,14 +78,11 @@ export class SiteIdentityHost extends DurableObject<ImdsEnv> {
     } catch (err) {
       // Errors do not cross RPC: the refusal goes back as data (shared/outcome.ts).
       if (err instanceof AppServiceIdentityError) {
-        reportFlow(this.env, this.ctx, {
-          step: 5,
-          kind: "token-refused",
-          service: "imds",
+        reportFlow(this.env, this.ctx, { step: 5, kind: "token-refused", service: "imds" }, () => ({
           summary: `App Service's identity endpoint refuses a token for ${request.resource} on ${this.config?.siteResourceId ?? "a site"}: ${err.status}: ${err.message}`,
           ...(this.config ? { resourceId: this.config.siteResourceId } : {}),
           detail: { endpoint: "appservice", resource: request.resource, selector: request.selector, status: err.status, message: err.message },
-        });
+        }));
         return refused("refused", { status: err.status, message: err.message });
       }
       throw err;

@@ -83,14 +83,11 @@ export class VmMetadataHost extends DurableObject<ImdsEnv> {
       });
     } catch (err) {
       if (err instanceof ImdsError) {
-        reportFlow(this.env, this.ctx, {
-          step: 5,
-          kind: "token-refused",
-          service: "imds",
+        reportFlow(this.env, this.ctx, { step: 5, kind: "token-refused", service: "imds" }, () => ({
           summary: `IMDS refuses a token for ${request.resource} on ${this.config?.vmResourceId ?? "a VM"}: ${err.status} ${err.error}: ${err.message}`,
           ...(this.config ? { resourceId: this.config.vmResourceId } : {}),
           detail: { endpoint: "imds", resource: request.resource, selector: request.selector, status: err.status, error: err.error, message: err.message },
-        });
+        }));
         return refused(err.error, { status: err.status, message: err.message });
       }
       throw err;

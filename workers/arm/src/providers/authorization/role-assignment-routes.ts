@@ -139,16 +139,14 @@ async function roleAssignments(req: ArmRequest): Promise<Response> {
       const existing = await store.get(name);
       if (!existing || existing.scope.toLowerCase() !== scope.toLowerCase()) return new Response(null, { status: 204 });
       await store.remove(name);
-      const role = await store.roleDefinition(existing.roleDefinitionId);
-      reportFlow(req.env, req.caller.keeper, {
-        step: 4,
-        kind: "role-removed",
-        service: "arm",
+      // The role's name, for the console's flow only: no lookup where no console is bound.
+      const role = req.env.CONSOLE ? await store.roleDefinition(existing.roleDefinitionId) : undefined;
+      reportFlow(req.env, req.caller.keeper, { step: 4, kind: "role-removed", service: "arm" }, () => ({
         summary: `${role?.roleName ?? existing.roleDefinitionId} removed from ${existing.principalId} at ${existing.scope}`,
         resourceId: existing.scope,
         principalId: existing.principalId,
         detail: { assignmentName: existing.name, roleName: role?.roleName ?? null, roleDefinitionId: existing.roleDefinitionId, scope: existing.scope },
-      });
+      }));
       return armJson(assignmentView(req.env, scopeOf(req.path), existing));
     }
     default:
@@ -213,15 +211,12 @@ export async function putRoleAssignment(
   const outcome = await store.insertUnique(record);
   if (!outcome.inserted) throw AuthorizationErrors.roleAssignmentExists(outcome.existingName);
   if (!existing) {
-    reportFlow(env, caller.keeper, {
-      step: 4,
-      kind: "role-assigned",
-      service: "arm",
+    reportFlow(env, caller.keeper, { step: 4, kind: "role-assigned", service: "arm" }, () => ({
       summary: `${role.roleName} assigned to ${record.principalId} at ${scope}`,
       resourceId: scope,
       principalId: record.principalId,
       detail: { assignmentName: record.name, roleName: role.roleName, roleDefinitionId: guid, scope, actions: role.permissions },
-    });
+    }));
   }
   return { status: existing ? 200 : 201, record };
 }

@@ -24,7 +24,7 @@ import { ArmErrors } from "../../../../../shared/errors/arm";
 import { resourceKey } from "../../../../../shared/resource-id";
 import type { ImdsIdentity } from "../../../../../shared/rpc";
 import type { ArmEnv } from "../../env";
-import { reportFlow, type FlowEvent } from "../../../../../shared/flow";
+import { reportFlow, type FlowBody, type FlowHead } from "../../../../../shared/flow";
 import { failpoint, type FailpointStep } from "../../failpoints";
 import { identityTypeName, type IdentityKinds } from "../../identity-property";
 import { asResult, errorMessage, SerialQueue, type OperationResult } from "../../operation";
@@ -402,41 +402,36 @@ export abstract class IdentityHostObject<
     hostId: string,
     change: { created: SystemIdentity | null; attached: AttachedIdentity[]; removedSystem: SystemIdentity | null; detached: AttachedIdentity[] },
   ): void {
-    const report = (event: Omit<FlowEvent, "at" | "service" | "resourceId">) => reportFlow(this.env, this.ctx, { ...event, service: "arm", resourceId: hostId });
+    const report = (head: Omit<FlowHead, "service">, body: () => Omit<FlowBody, "resourceId">) =>
+      reportFlow(this.env, this.ctx, { ...head, service: "arm" }, () => ({ ...body(), resourceId: hostId }));
     const { created, attached, removedSystem, detached } = change;
     if (created) {
       const ids = { principalId: created.principalId, clientId: created.clientId };
-      report({ step: 1, kind: "identity-enabled", summary: `system-assigned identity enabled on ${hostId}`, ...ids, detail: { type: this.traits.type } });
-      report({
-        step: 2,
-        kind: "principal-created",
+      report({ step: 1, kind: "identity-enabled" }, () => ({ summary: `system-assigned identity enabled on ${hostId}`, ...ids, detail: { type: this.traits.type } }));
+      report({ step: 2, kind: "principal-created" }, () => ({
         summary: `service principal ${created.principalId} (client id ${created.clientId}) created in the tenant`,
         ...ids,
         detail: { servicePrincipalType: "ManagedIdentity", alternativeNames: ["isExplicit=False", hostId], certificateThumbprint: created.credential.x5t, notAfter: created.credential.notAfter },
-      });
+      }));
     }
     const configured = [
       ...(created ? [{ kind: "SystemAssigned", principalId: created.principalId, clientId: created.clientId, x5t: created.credential.x5t }] : []),
       ...attached.map((a) => ({ kind: "UserAssigned", id: a.key, principalId: a.material.principalId, clientId: a.material.clientId, x5t: a.credential?.x5t })),
     ];
     if (configured.length) {
-      report({
-        step: 3,
-        kind: "endpoint-configured",
+      report({ step: 3, kind: "endpoint-configured" }, () => ({
         summary: `identity endpoint of ${hostId} given the client id and certificate of ${configured.map((c) => c.kind === "UserAssigned" ? `user-assigned ${c.clientId}` : `system-assigned ${c.clientId}`).join(", ")}`,
         ...(configured.length === 1 ? { principalId: configured[0]!.principalId, clientId: configured[0]!.clientId } : {}),
         detail: { identities: configured },
-      });
+      }));
     }
     for (const gone of [...(removedSystem ? [{ kind: "SystemAssigned", principalId: removedSystem.principalId, clientId: removedSystem.clientId }] : []), ...detached.map((d) => ({ kind: "UserAssigned", id: d.key, principalId: d.material.principalId, clientId: d.material.clientId }))]) {
-      report({
-        step: 3,
-        kind: "identity-removed",
+      report({ step: 3, kind: "identity-removed" }, () => ({
         summary: `${gone.kind === "SystemAssigned" ? "system-assigned identity removed from" : `user-assigned identity ${gone.clientId} detached from`} ${hostId}; its endpoint no longer issues for it`,
         principalId: gone.principalId,
         clientId: gone.clientId,
         detail: gone,
-      });
+      }));
     }
   }
 
@@ -474,15 +469,12 @@ export abstract class IdentityHostObject<
     await this.releaseOnDelete(current);
     await this.ctx.storage.deleteAll();
     await this.ctx.storage.deleteAlarm();
-    reportFlow(this.env, this.ctx, {
-      step: 3,
-      kind: "identity-removed",
-      service: "arm",
+    reportFlow(this.env, this.ctx, { step: 3, kind: "identity-removed", service: "arm" }, () => ({
       resourceId: current.doc.id,
       ...(current.system ? { principalId: current.system.principalId, clientId: current.system.clientId } : {}),
       summary: `${current.doc.id} deleted: its identity endpoint stopped${current.system ? `, its system-assigned identity's service principal ${current.system.principalId} deleted` : ""}${Object.keys(current.userAssigned).length ? `, ${Object.keys(current.userAssigned).length} user-assigned identity(ies) detached (they stay)` : ""}`,
       detail: { deleted: true, type: this.traits.type },
-    });
+    }));
   }
 
   /** Best effort: a stale attachment only makes a later identity delete notify this host for nothing. */

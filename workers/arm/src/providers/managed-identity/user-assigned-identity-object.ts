@@ -271,15 +271,13 @@ export class UserAssignedIdentityObject extends DurableObject<ArmEnv> {
       throw ArmErrors.dependencyFailed("storing the identity", errorMessage(err));
     }
     // Steps 1-2 of the console's flow for a user-assigned identity (step 3 comes when a host attaches it).
-    const ids = { service: "arm" as const, resourceId: doc.id, principalId, clientId };
-    reportFlow(this.env, this.ctx, { ...ids, step: 1, kind: "identity-enabled", summary: `user-assigned identity ${doc.id} created`, detail: { type: UAMI_TYPE } });
-    reportFlow(this.env, this.ctx, {
+    const ids = { resourceId: doc.id, principalId, clientId };
+    reportFlow(this.env, this.ctx, { step: 1, kind: "identity-enabled", service: "arm" }, () => ({ ...ids, summary: `user-assigned identity ${doc.id} created`, detail: { type: UAMI_TYPE } }));
+    reportFlow(this.env, this.ctx, { step: 2, kind: "principal-created", service: "arm" }, () => ({
       ...ids,
-      step: 2,
-      kind: "principal-created",
       summary: `service principal ${principalId} (client id ${clientId}) created in the tenant for the user-assigned identity`,
       detail: { servicePrincipalType: "ManagedIdentity", alternativeNames: ["isExplicit=True", doc.id], certificateThumbprint: credential.x5t, notAfter: credential.notAfter },
-    });
+    }));
     return { status: 201, body: doc };
   }
 
@@ -303,16 +301,13 @@ export class UserAssignedIdentityObject extends DurableObject<ArmEnv> {
     await this.index().remove(state.doc.id);
     await this.ctx.storage.deleteAll();
     await this.ctx.storage.deleteAlarm();
-    reportFlow(this.env, this.ctx, {
-      step: 2,
-      kind: "identity-removed",
-      service: "arm",
+    reportFlow(this.env, this.ctx, { step: 2, kind: "identity-removed", service: "arm" }, () => ({
       resourceId: state.doc.id,
       principalId: state.doc.properties.principalId,
       clientId: state.doc.properties.clientId,
       summary: `user-assigned identity ${state.doc.id} deleted with its service principal; ${state.attachedTo.length} host(s) using it lost its credential`,
       detail: { attachedTo: state.attachedTo.length },
-    });
+    }));
     return { status: 200 };
   }
 
