@@ -7,6 +7,7 @@
 //
 // Reporting never slows or fails the path it describes: events are batched per isolate and sent
 // after the answer (waitUntil), and a console that is absent or failing is ignored.
+import { decodeJwt, decodeProtectedHeader } from "jose";
 import type { FlowRecorderBinding } from "./bindings/flow-recorder";
 
 export type FlowStep = 1 | 2 | 3 | 4 | 5 | 6 | 7;
@@ -47,11 +48,8 @@ export interface FlowEvent {
 
 /** The decoded parts of a JWT (no verification): what the console shows of an assertion or a token. */
 export function jwtParts(jwt: string): { header: Record<string, unknown>; claims: Record<string, unknown> } | null {
-  const [header, claims] = jwt.split(".");
-  if (!header || !claims) return null;
   try {
-    const decode = (part: string) => JSON.parse(new TextDecoder().decode(Uint8Array.from(atob(part.replace(/-/g, "+").replace(/_/g, "/")), (ch) => ch.charCodeAt(0))));
-    return { header: decode(header), claims: decode(claims) };
+    return { header: decodeProtectedHeader(jwt) as Record<string, unknown>, claims: decodeJwt(jwt) as Record<string, unknown> };
   } catch {
     return null;
   }

@@ -2,7 +2,8 @@
 // endpoint, calling Resource Manager, Graph and the identity endpoints over their public HTTP
 // (service bindings to each worker's default entrypoint). What the console shows and does is what
 // a script holding the admin's secret could see and do; there is no side door.
-import { compactVerify, decodeJwt, decodeProtectedHeader, importJWK } from "jose";
+import { compactVerify, decodeJwt, importJWK } from "jose";
+import { jwtParts } from "../../../shared/flow";
 import type { ConsoleEnv } from "./env";
 
 type Audience = "arm" | "graph";
@@ -107,14 +108,9 @@ export interface TokenInspection {
 
 /** Decodes a JWT and checks its signature against the JWKS the discovery document names. */
 export async function inspectToken(env: ConsoleEnv, token: string): Promise<TokenInspection> {
-  let header: Record<string, unknown>;
-  let claims: Record<string, unknown>;
-  try {
-    header = decodeProtectedHeader(token) as Record<string, unknown>;
-    claims = decodeJwt(token) as Record<string, unknown>;
-  } catch {
-    return { header: null, claims: null, verifies: false, reason: "not a JWT (three base64url parts, JSON header and claims)" };
-  }
+  const parts = jwtParts(token);
+  if (!parts) return { header: null, claims: null, verifies: false, reason: "not a JWT (three base64url parts, JSON header and claims)" };
+  const { header, claims } = parts;
   const discovery = await env.LOGIN.fetch(`${loginBase(env)}/${env.TENANT_ID}/.well-known/openid-configuration`);
   const jwksUri = ((await discovery.json().catch(() => ({}))) as { jwks_uri?: string }).jwks_uri;
   if (!jwksUri) return { header, claims, verifies: false, reason: "the discovery document names no jwks_uri" };
