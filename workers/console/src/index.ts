@@ -7,7 +7,7 @@ import { Hono, type Context } from "hono";
 import { HEALTH_PATH, healthResponse } from "../../../shared/health";
 import type { FlowRecorderBinding } from "../../../shared/bindings/flow-recorder";
 import type { FlowEvent } from "../../../shared/flow";
-import { stubOf } from "../../../shared/durable";
+import type { StubOf } from "../../../shared/durable";
 import { requestLog } from "../../../shared/request-log";
 import { adminObjectId, asAdmin, inspectToken, tokenAsResource } from "./admin-client";
 import type { ConsoleEnv } from "./env";
@@ -98,8 +98,13 @@ app.use("/api/*", async (c, next) => {
   await next();
 });
 
+/** The tenant's one FlowFeed: its methods, and (for the event stream) its fetch. */
 function feed(env: ConsoleEnv) {
   return env.FLOW.get(env.FLOW.idFromName(env.TENANT_ID.toLowerCase()));
+}
+
+function feedMethods(env: ConsoleEnv) {
+  return feed(env) as unknown as StubOf<FlowFeed>;
 }
 
 app.get("/api/context", async (c) =>
@@ -119,7 +124,7 @@ app.get("/api/flow", async (c) => {
   return new Response(stream.body, stream);
 });
 
-app.get("/api/flow/recent", async (c) => c.json({ value: await stubOf<FlowFeed>(c.env.FLOW, c.env.TENANT_ID.toLowerCase()).recent(Number(c.req.query("after") ?? 0) || 0) }));
+app.get("/api/flow/recent", async (c) => c.json({ value: await feedMethods(c.env).recent(Number(c.req.query("after") ?? 0) || 0) }));
 
 /** Resource Manager as the admin: /api/arm/{path}?{query} is {arm}/{path}?{query}. */
 app.all("/api/arm/*", async (c) => {
@@ -167,10 +172,10 @@ export default { fetch: app.fetch } satisfies ExportedHandler<ConsoleEnv>;
 export class FlowRecorder extends WorkerEntrypoint<ConsoleEnv> implements FlowRecorderBinding {
   async record(events: FlowEvent[]): Promise<void> {
     if (!Array.isArray(events) || events.length === 0) return;
-    await stubOf<FlowFeed>(this.env.FLOW, this.env.TENANT_ID.toLowerCase()).record(events);
+    await feedMethods(this.env).record(events);
   }
 
   async clear(): Promise<void> {
-    await stubOf<FlowFeed>(this.env.FLOW, this.env.TENANT_ID.toLowerCase()).clear();
+    await feedMethods(this.env).clear();
   }
 }

@@ -339,14 +339,20 @@ function armPut(path, body) {
   return api(`/api/arm${path}`, { method: "PUT", body });
 }
 
+/** The resource group a form names (its input's id), and the step that creates or keeps it. */
+function formGroup(inputId) {
+  const path = `/subscriptions/${context.subscriptionId}/resourceGroups/${document.getElementById(inputId).value.trim()}`;
+  return { path, ensure: () => armPut(`${path}?api-version=${RESOURCES_API}`, { location: "westus" }) };
+}
+
 async function createVm(event) {
   event.preventDefault();
-  const group = document.getElementById("vm-group").value.trim();
   const name = document.getElementById("vm-name").value.trim();
   const identity = document.getElementById("vm-identity").value;
-  const rg = `/subscriptions/${context.subscriptionId}/resourceGroups/${group}`;
+  const group = formGroup("vm-group");
+  const rg = group.path;
   await act(`PUT virtual machine ${name}`, [
-    () => armPut(`${rg}?api-version=${RESOURCES_API}`, { location: "westus" }),
+    group.ensure,
     () => armPut(`${rg}/providers/Microsoft.Compute/virtualMachines/${name}?api-version=${COMPUTE_API}`, {
       location: "westus",
       identity: { type: identity },
@@ -361,13 +367,13 @@ async function createVm(event) {
 
 async function createSite(event) {
   event.preventDefault();
-  const group = document.getElementById("site-group").value.trim();
   const name = document.getElementById("site-name").value.trim();
   const identity = document.getElementById("site-identity").value;
-  const rg = `/subscriptions/${context.subscriptionId}/resourceGroups/${group}`;
+  const group = formGroup("site-group");
+  const rg = group.path;
   const planId = `${rg}/providers/Microsoft.Web/serverfarms/${name}-plan`;
   await act(`PUT web app ${name}`, [
-    () => armPut(`${rg}?api-version=${RESOURCES_API}`, { location: "westus" }),
+    group.ensure,
     () => armPut(`${planId}?api-version=${WEB_API}`, { location: "westus", kind: "linux", sku: { name: "B1", tier: "Basic" }, properties: { reserved: true } }),
     () => armPut(`${rg}/providers/Microsoft.Web/sites/${name}?api-version=${WEB_API}`, {
       location: "westus",
@@ -380,13 +386,13 @@ async function createSite(event) {
 
 async function attachIdentity(event) {
   event.preventDefault();
-  const group = document.getElementById("uami-group").value.trim();
   const name = document.getElementById("uami-name").value.trim();
   const vmId = document.getElementById("uami-host").value;
-  const rg = `/subscriptions/${context.subscriptionId}/resourceGroups/${group}`;
+  const group = formGroup("uami-group");
+  const rg = group.path;
   const identityId = `${rg}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/${name}`;
   const steps = [
-    () => armPut(`${rg}?api-version=${RESOURCES_API}`, { location: "westus" }),
+    group.ensure,
     () => armPut(`${identityId}?api-version=${MSI_API}`, { location: "westus" }),
   ];
   if (vmId) {
