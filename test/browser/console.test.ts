@@ -140,7 +140,7 @@ describe("the console in a browser", () => {
     const app = `console-app-${Date.now().toString(36)}`;
     await page.getByLabel("App name (unique in the emulator)").fill(app);
     await page.getByRole("button", { name: "Create web app" }).click();
-    await expect.poll(() => page.locator("#act-result").textContent()).toContain("200 OK");
+    await expect.poll(() => page.locator("#act-result").textContent()).toContain(`PUT web app ${app}200 OK`);
     const siteId = `${emulator.subscriptionPath}/resourceGroups/demo-rg/providers/Microsoft.Web/sites/${app}`;
     await page.locator(`#token-host option[value="${siteId}"]`).waitFor({ state: "attached" });
     await page.locator("#token-host").selectOption(siteId);
@@ -152,6 +152,21 @@ describe("the console in a browser", () => {
     await requested.waitFor();
     expect(await requested.textContent()).toContain("App Service's identity endpoint");
     await page.locator(`li[data-kind="endpoint-configured"][data-resource-id="${siteId}"]`).waitFor();
+
+    // A user-assigned identity, created and attached to the web app from Act.
+    await page.getByRole("link", { name: "Act" }).click();
+    await page.locator(`#uami-host option[value="${siteId}"]`).waitFor({ state: "attached" });
+    await page.getByLabel("Identity name").fill(`${app}-id`);
+    await page.locator("#uami-host").selectOption(siteId);
+    await page.getByRole("button", { name: "Create and attach" }).click();
+    await expect.poll(() => page.locator("#act-result").textContent()).toContain(`Attach ${app}-id to ${app}200 OK`);
+    const site = await emulator.arm("GET", `${siteId}?api-version=2023-12-01`);
+    expect(site.body.identity.type).toBe("SystemAssigned, UserAssigned");
+    const attached = Object.values(site.body.identity.userAssignedIdentities as Record<string, { clientId: string }>)[0]!;
+    await page.getByRole("link", { name: "Resource groups" }).click();
+    const row = page.locator(`tr[data-resource-id="${siteId}"]`);
+    await row.waitFor();
+    expect(await row.locator("td").last().textContent()).toBe(`${app}-id: ${attached.clientId}`);
   });
 
   it("injects an identity-endpoint fault and advances the clock from the Act page; the fault appears in the flow", async () => {
@@ -161,7 +176,7 @@ describe("the console in a browser", () => {
     await page.locator("#fault-status").selectOption("503");
     await page.getByLabel("Requests affected").fill("1");
     await page.getByRole("button", { name: "Inject" }).click();
-    await expect.poll(() => page.locator("#act-result").textContent()).toContain("200 OK");
+    await expect.poll(() => page.locator("#act-result").textContent()).toMatch(/Inject fault console-\w+200 OK/);
     await expect.poll(() => page.locator("#fault-list li").count()).toBe(1);
     await page.locator("#token-host").selectOption(vmId);
     await page.getByLabel("Resource (audience)").fill("https://vault.azure.net");
