@@ -1,8 +1,7 @@
 // What `npm run deploy` deploys where, as pure functions of the workers' configs and the knobs
 // (scripts/deploy.ts runs them): each worker's public URL and host name under a custom domain or
 // workers.dev, the vars that wire every worker to the others, the routes, and the order that
-// deploys every worker after the workers it binds to. Unit-tested in test/unit/deploy-plan.test.ts.
-import { join, sep } from "node:path";
+// deploys every worker after the workers it binds to. Unit-tested in test/unit/scripts/deploy-plan.test.ts.
 import type { WorkerConfig } from "./stack.ts";
 
 /** A deploy that cannot go on: its message is printed as it is, without a stack. */
@@ -23,10 +22,6 @@ export const PUBLIC: Record<string, { label: string; urlVar: string }> = {
 export const SECRET_HOLDERS = ["aad", "console"];
 
 export type Addressing = { kind: "domain"; domain: string; zone: string } | { kind: "workers.dev"; subdomain: string | null };
-
-function posix(path: string): string {
-  return path.split(sep).join("/");
-}
 
 export function publicUrl(addressing: Addressing, worker: WorkerConfig): string {
   const own = PUBLIC[worker.folder];
@@ -93,7 +88,8 @@ export function deployPlan(workers: WorkerConfig[]): DeployStep[] {
       withoutServices = dependencies(remaining[0]!).filter((d) => !deployed.has(d));
     }
     const worker = remaining.splice(index, 1)[0]!;
-    const folder = posix(join("dist", worker.folder));
+    // Forward slashes: the path wrangler is given, on every platform.
+    const folder = `dist/${worker.folder}`;
     if (withoutServices.length) {
       steps.push({ worker, withoutServices, configFile: `${folder}/wrangler.bootstrap.json` });
       finals.push({ worker, withoutServices: [], configFile: `${folder}/wrangler.json` });
