@@ -133,7 +133,7 @@ async function tokenResponse(c: Context<{ Bindings: ImdsEnv }>, endpointKey: str
   const key = answerKey(resource, selector);
   const recent = copies && !bypassCache ? recentAnswer(endpointKey, key, emulatorNowSeconds()) : null;
   if (recent) {
-    noteCaller(c.req.raw, { objectId: recent.principalId, appId: recent.trace.identity.clientId });
+    noteCaller(c.req.raw, { objectId: recent.trace.identity.principalId, appId: recent.trace.identity.clientId });
     reportTokenRequest(c.env, { keeper: c.executionCtx, endpoint: "imds", selector }, recent.trace.identity, resource, recent.trace.hostResourceId, "isolate copy");
     return imdsJson(c, recent.body, 200);
   }
@@ -141,8 +141,8 @@ async function tokenResponse(c: Context<{ Bindings: ImdsEnv }>, endpointKey: str
   const result = await host(c.env, endpointKey).getToken({ resource, selector, bypassCache });
   // IMDS's edge: a refusal in IMDS's error shape.
   if (!result.ok) return imdsJson(c, { error: result.refusal.code, error_description: result.refusal.message ?? "" }, result.refusal.status ?? 500);
-  if (copies) rememberAnswer(endpointKey, key, result.value.body, result.value.principalId, result.value.trace, generation);
-  noteCaller(c.req.raw, { objectId: result.value.principalId, appId: result.value.body.client_id });
+  if (copies) rememberAnswer(endpointKey, key, result.value.body, result.value.trace, generation);
+  noteCaller(c.req.raw, { objectId: result.value.trace.identity.principalId, appId: result.value.trace.identity.clientId });
   return imdsJson(c, result.value.body, 200);
 }
 

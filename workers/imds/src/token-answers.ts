@@ -12,8 +12,7 @@ const MAX_ENDPOINTS = 10_000;
 
 interface Answer {
   body: Record<string, string>;
-  principalId: string;
-  /** Who answered (the console's flow reports a copy served as the host's answer). */
+  /** Whose token it is and which host answered (the log line's caller; the console's flow). */
   trace: AnswerTrace;
   storedAt: number;
 }
@@ -39,7 +38,7 @@ export function answerKey(resource: string, selector: { clientId?: string; objec
 }
 
 /** A copy younger than MAX_AGE_MS whose token is not yet due for refresh, with expires_in as of now. */
-export function recentAnswer(endpointKey: string, key: string, nowSeconds: number): { body: Record<string, string>; principalId: string; trace: AnswerTrace } | null {
+export function recentAnswer(endpointKey: string, key: string, nowSeconds: number): { body: Record<string, string>; trace: AnswerTrace } | null {
   const answer = answers.get(endpointKey)?.get(key);
   if (!answer) return null;
   const expiresOn = Number(answer.body.expires_on);
@@ -48,10 +47,10 @@ export function recentAnswer(endpointKey: string, key: string, nowSeconds: numbe
     answers.get(endpointKey)?.delete(key);
     return null;
   }
-  return { body: { ...answer.body, expires_in: String(Math.max(0, expiresOn - nowSeconds)) }, principalId: answer.principalId, trace: answer.trace };
+  return { body: { ...answer.body, expires_in: String(Math.max(0, expiresOn - nowSeconds)) }, trace: answer.trace };
 }
 
-export function rememberAnswer(endpointKey: string, key: string, body: Record<string, string>, principalId: string, trace: AnswerTrace, generation: string): void {
+export function rememberAnswer(endpointKey: string, key: string, body: Record<string, string>, trace: AnswerTrace, generation: string): void {
   if (generation !== answerGeneration(endpointKey)) return;
   let forEndpoint = answers.get(endpointKey);
   if (!forEndpoint) {
@@ -59,7 +58,7 @@ export function rememberAnswer(endpointKey: string, key: string, body: Record<st
     forEndpoint = new Map();
     answers.set(endpointKey, forEndpoint);
   }
-  forEndpoint.set(key, { body, principalId, trace, storedAt: Date.now() });
+  forEndpoint.set(key, { body, trace, storedAt: Date.now() });
 }
 
 /** The VM's configuration changes (or it is gone): its copies go first. */

@@ -21,10 +21,10 @@ export interface TokenRequest {
 }
 
 /**
- * The shared Outcome: the token answer and whose token it is (`principalId`, for the log line), or
+ * The shared Outcome: the token answer and whose token it is (`trace`: the log line's caller, the console's flow), or
  * a refusal (its `code` is IMDS's `error`, its `message` the description) that IMDS words at its edge.
  */
-export type TokenResult = Outcome<{ body: Record<string, string>; principalId: string; trace: AnswerTrace }>;
+export type TokenResult = Outcome<{ body: Record<string, string>; trace: AnswerTrace }>;
 
 /** Who answered, for the console's flow when the worker serves a copy of the answer (token-answers.ts). */
 export interface AnswerTrace {
@@ -78,7 +78,6 @@ export class VmMetadataHost extends DurableObject<ImdsEnv> {
       const identity = this.select(request.selector);
       return accepted({
         body: await this.token(request, identity),
-        principalId: identity.principalId,
         trace: { hostResourceId: this.config?.vmResourceId ?? "", identity: { kind: identity.kind, clientId: identity.clientId, principalId: identity.principalId } },
       });
     } catch (err) {
