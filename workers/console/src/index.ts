@@ -12,7 +12,7 @@ import { requestLog } from "../../../shared/request-log";
 import { adminObjectId, asAdmin, inspectToken, tokenAsResource } from "./admin-client";
 import type { ConsoleEnv } from "./env";
 import type { FlowFeed } from "./flow-feed";
-import { ConsoleUnavailable, sessionCookie, signedIn, signInHolds } from "./session";
+import { ConsoleUnavailable, endedSessionCookie, sessionCookie, signedIn, signInHolds } from "./session";
 import page from "../static/index.html";
 import signInPage from "../static/sign-in.html";
 import styles from "../static/console.css";
@@ -56,6 +56,11 @@ function secure(c: Context<Env>): boolean {
   return (c.env.CONSOLE_URL ?? c.req.url).startsWith("https:");
 }
 
+/** Signed in: back to the page, with the session cookie. */
+async function signedInRedirect(c: Context<Env>): Promise<Response> {
+  return new Response(null, { status: 303, headers: { location: "/", "set-cookie": await sessionCookie(c.env, secure(c)) } });
+}
+
 function html(body: string): Response {
   return new Response(body, { headers: { "content-type": "text/html; charset=utf-8" } });
 }
@@ -70,7 +75,7 @@ app.get("/", async (c) => {
   const key = c.req.query("key");
   if (key !== undefined) {
     if (!(await signInHolds(c.env, { key }))) return html(signInPage.replace("<!--message-->", "That console link is not valid (the admin's secret changed?). Sign in with the admin's client secret."));
-    return new Response(null, { status: 303, headers: { location: "/", "set-cookie": await sessionCookie(c.env, secure(c)) } });
+    return await signedInRedirect(c);
   }
   if (!(await signedIn(c.env, c.req.header("cookie")))) return html(signInPage.replace("<!--message-->", ""));
   return html(page);
@@ -83,10 +88,10 @@ app.post("/sign-in", async (c) => {
     const answer = html(signInPage.replace("<!--message-->", "That is not the admin's client secret."));
     return new Response(answer.body, { status: 401, headers: answer.headers });
   }
-  return new Response(null, { status: 303, headers: { location: "/", "set-cookie": await sessionCookie(c.env, secure(c)) } });
+  return await signedInRedirect(c);
 });
 
-app.post("/sign-out", () => new Response(null, { status: 303, headers: { location: "/", "set-cookie": "mie_console=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict" } }));
+app.post("/sign-out", (c) => new Response(null, { status: 303, headers: { location: "/", "set-cookie": endedSessionCookie(secure(c)) } }));
 
 // Everything under /api needs the session.
 app.use("/api/*", async (c, next) => {

@@ -6,7 +6,7 @@
 import { base64UrlEncode, timingSafeEqual } from "../../../shared/encoding";
 import type { ConsoleEnv } from "./env";
 
-export const SESSION_COOKIE = "mie_console";
+const SESSION_COOKIE = "mie_console";
 
 async function mac(secret: string, purpose: string): Promise<string> {
   const key = await crypto.subtle.importKey("raw", new TextEncoder().encode(secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
@@ -45,6 +45,11 @@ export async function signInHolds(env: ConsoleEnv, offered: { key?: string | nul
 export async function sessionCookie(env: ConsoleEnv, secure: boolean): Promise<string> {
   const expires = Math.floor(Date.now() / 1000) + SESSION_SECONDS;
   return `${SESSION_COOKIE}=${await sessionValue(env, expires)}; Path=/; Max-Age=${SESSION_SECONDS}; HttpOnly; SameSite=Strict${secure ? "; Secure" : ""}`;
+}
+
+/** The cookie that ends the session (sign-out). */
+export function endedSessionCookie(secure: boolean): string {
+  return `${SESSION_COOKIE}=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict${secure ? "; Secure" : ""}`;
 }
 
 export async function signedIn(env: ConsoleEnv, cookieHeader: string | undefined): Promise<boolean> {
