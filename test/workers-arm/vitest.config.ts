@@ -9,7 +9,8 @@ import { cloudflareTest } from "@cloudflare/vitest-pool-workers";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { defineConfig } from "vitest/config";
-import { DEFAULTS, ROOT, bundleWorker, loadWorkerConfigs, wranglerJson, type WorkerConfig } from "../../scripts/stack.ts";
+import { ROOT, loadWorkerConfigs, wranglerJson } from "../../scripts/stack.ts";
+import { auxiliaryWorker } from "../support/auxiliary-worker.ts";
 
 export default defineConfig(async () => {
   const workers = loadWorkerConfigs();
@@ -28,27 +29,16 @@ export default defineConfig(async () => {
   const configPath = join(dir, "wrangler.json");
   writeFileSync(configPath, JSON.stringify(config));
 
-  const auxiliary = async (worker: WorkerConfig, serviceBindings: Record<string, unknown>) => {
-    const sqlite = new Set((worker.migrations ?? []).flatMap((m) => m.new_sqlite_classes ?? []));
-    return {
-      name: worker.name,
-      modules: true,
-      scriptPath: await bundleWorker(worker),
-      compatibilityDate: worker.compatibility_date,
-      compatibilityFlags: worker.compatibility_flags,
-      bindings: { ...(worker.vars ?? {}), ADMIN_CLIENT_SECRET: DEFAULTS.adminClientSecret, LOG: "off", ...urls },
-      durableObjects: Object.fromEntries(
-        (worker.durable_objects?.bindings ?? []).map((b) => [b.name, { className: b.class_name, useSQLite: sqlite.has(b.class_name) }]),
-      ),
-      serviceBindings,
-    };
-  };
-
   return {
     plugins: [
       cloudflareTest({
         wrangler: { configPath },
-        miniflare: { workers: [await auxiliary(aad, {}), await auxiliary(imds, { AAD: { name: aad.name, entrypoint: "TokenEndpoint" } })] },
+        miniflare: {
+          workers: [
+            await auxiliaryWorker(aad, { vars: urls }),
+            await auxiliaryWorker(imds, { vars: urls, serviceBindings: { AAD: { name: aad.name, entrypoint: "TokenEndpoint" } } }),
+          ],
+        },
       }),
     ],
     test: { name: "workers-arm", include: ["test/workers-arm/**/*.test.ts"], root: ROOT },

@@ -8,7 +8,8 @@ import { cloudflareTest } from "@cloudflare/vitest-pool-workers";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { defineConfig } from "vitest/config";
-import { DEFAULTS, ROOT, bundleWorker, loadWorkerConfigs, wranglerJson } from "../../scripts/stack.ts";
+import { ROOT, loadWorkerConfigs, wranglerJson } from "../../scripts/stack.ts";
+import { auxiliaryWorker } from "../support/auxiliary-worker.ts";
 
 export default defineConfig(async () => {
   const workers = loadWorkerConfigs();
@@ -21,18 +22,7 @@ export default defineConfig(async () => {
   const configPath = join(dir, "wrangler.json");
   writeFileSync(configPath, JSON.stringify(config));
 
-  const sqlite = new Set((aad.migrations ?? []).flatMap((m) => m.new_sqlite_classes ?? []));
-  const authority = {
-    name: aad.name,
-    modules: true,
-    scriptPath: await bundleWorker(aad),
-    compatibilityDate: aad.compatibility_date,
-    compatibilityFlags: aad.compatibility_flags,
-    bindings: { ...(aad.vars ?? {}), ADMIN_CLIENT_SECRET: DEFAULTS.adminClientSecret, LOG: "off" },
-    durableObjects: Object.fromEntries(
-      (aad.durable_objects?.bindings ?? []).map((b) => [b.name, { className: b.class_name, useSQLite: sqlite.has(b.class_name) }]),
-    ),
-  };
+  const authority = await auxiliaryWorker(aad);
 
   return {
     plugins: [cloudflareTest({ wrangler: { configPath }, miniflare: { workers: [authority] } })],
